@@ -1,0 +1,70 @@
+"""行政指导管理系统 — the Flask application."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from webapp.config import (
+    DEFAULTS,
+    StartupError,
+    ensure_instance_folder,
+    load_or_create_secret_key,
+    normalise_database_url,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    instance_path = instance_path or os.environ.get("GUIDANCE_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    ensure_instance_folder(app.instance_path)
+
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env()
+    else:
+        app.config.from_mapping(test_config)
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL") or app.config.get("DATABASE_URL")
+    if not url:
+        url = "sqlite:///" + os.path.join(app.instance_path, "guidance.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+
+    from webapp import db_setup, errors
+    from webapp.extensions import csrf, db, htmx, login_manager, migrate
+    from webapp.htmx import add_vary_header
+
+    db.init_app(app)
+    db_setup.configure_engine(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    app.after_request(add_vary_header)
+
+    from webapp import auth, cli, main
+
+    auth.init_app(app)
+    main.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from webapp import templating
+
+    templating.init_app(app)
+    return app
+
+
+__all__ = ["create_app", "StartupError"]

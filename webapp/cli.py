@@ -1,0 +1,145 @@
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup."""
+from __future__ import annotations
+
+import getpass
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from webapp.extensions import db
+from webapp.models.user import ROLES
+from webapp.services import DomainError
+
+users_cli = AppGroup("users", help="管理用户 / manage users")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(check)
+    app.cli.add_command(backup)
+    app.cli.add_command(users_cli)
+
+
+def _database_problem(exc: Exception) -> click.ClickException:
+    url = db.engine.url.render_as_string(hide_password=True)
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return click.ClickException(f"无法连接数据库 {url}（{detail}）：请检查 DATABASE_URL 与数据库服务")
+
+
+@click.command("init-db")
+def init_db():
+    """Create or upgrade the schema to the newest migration."""
+    from flask_migrate import upgrade
+
+    try:
+        with db.engine.connect():
+            pass
+        upgrade()
+    except OperationalError as exc:
+        raise _database_problem(exc) from None
+    click.echo("数据库已升级到最新版本。")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Load units, the 39 catalog items and one demo user per role (idempotent)."""
+    from webapp.services.seed import seed_demo as run_seed
+
+    creds = Path(current_app.instance_path) / "demo-credentials.txt"
+    try:
+        result = run_seed(creds)
+    except OperationalError as exc:
+        raise _database_problem(exc) from None
+    click.echo(f"单位 +{result['units']}，目录事项 +{result['catalog_items']}，用户 +{len(result['users'])}")
+    for username, password, role, unit in result["users"]:
+        click.echo(f"  {username} / {password}  （{ROLES[role]}，{unit}）")
+    if result["users"]:
+        click.echo(f"演示账号已保存到 {creds}")
+
+
+@click.command("check")
+def check():
+    """Preflight: database reachable and migrated, PDF font usable."""
+    from webapp.startup import preflight
+
+    problems = preflight(current_app)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("检查通过 / all checks passed")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup(path: str):
+    """Write a consistent copy of the database to PATH (SQLite file or pg_dump archive)."""
+    url = db.engine.url
+    target = Path(path)
+    if target.exists():
+        raise click.ClickException(f"目标文件已存在：{target}（不会覆盖）")
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(url.database)
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        source.close()
+        dest.close()
+    else:
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        result = subprocess.run(["pg_dump", "--format=custom", "--file", str(target), plain],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            raise click.ClickException(f"pg_dump 失败：{result.stderr.strip()}")
+    click.echo(f"已备份到 {target}")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(list(ROLES)), help="staff | reviewer | admin | viewer")
+@click.option("--unit", "unit_name", required=True, help="单位名称，如 政策法规科")
+@click.option("--display-name", default=None, help="显示姓名")
+def users_create(name: str, role: str, unit_name: str, display_name: str | None):
+    """Create a user; the password is read from standard input, never from arguments."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("密码: ")
+        if getpass.getpass("再次输入密码: ") != password:
+            raise click.ClickException("两次输入的密码不一致")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    from webapp.services.accounts import create_user
+
+    try:
+        user = create_user(username=name, password=password, role=role, unit_name=unit_name,
+                           display_name=display_name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise _database_problem(exc) from None
+    click.echo(f"已创建用户 {user.username}（{ROLES[role]}，{unit_name}）")
+
+
+@users_cli.command("token")
+@click.argument("name")
+@click.option("--revoke", is_flag=True, help="撤销该用户的 API 令牌")
+def users_token(name: str, revoke: bool):
+    """Print a new API token for NAME (shown once; only its hash is stored)."""
+    from webapp.services.accounts import issue_api_token, revoke_api_token
+
+    try:
+        if revoke:
+            revoke_api_token(name)
+            click.echo(f"已撤销 {name} 的 API 令牌")
+            return
+        token = issue_api_token(name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{name} 的新 API 令牌（只显示这一次，旧令牌已失效）:", err=True)
+    click.echo(token)

@@ -1,0 +1,66 @@
+"""Configuration layering: defaults here → instance/config.py → FLASK_* environment."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class StartupError(SystemExit):
+    """A problem the operator must fix before the app can run; printed as one line, no traceback."""
+
+    def __init__(self, message: str):
+        super().__init__(f"启动失败 / startup error: {message}")
+        self.message = message
+
+
+DEFAULTS = {
+    "BUREAU_NAME": "周村区自然资源局",
+    "DOCUMENT_NUMBER_PREFIX": "指导书",
+    "PDF_FONT_PATH": "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_IP": 20,
+    "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    "PAGE_SIZE": 50,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+
+def ensure_instance_folder(path: str) -> None:
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise StartupError(
+            f"无法创建实例目录 {path}（{exc.strerror}）：请创建该目录并授予写权限"
+        ) from None
+    if not os.access(path, os.W_OK):
+        raise StartupError(f"实例目录 {path} 不可写：请授予运行用户写权限")
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """A per-installation key kept in instance/; never hard-coded."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

@@ -1,0 +1,65 @@
+"""Engine set-up: SQLite pragmas and explicit transaction control; write transactions."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from webapp.extensions import db
+
+# Set by write_transaction(): the next BEGIN on SQLite takes the write lock up front.
+_begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
+
+
+def configure_engine(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # We issue BEGIN ourselves (below); pysqlite's implicit deferred BEGIN cannot take the lock early.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """The one way services change data: a fresh transaction that commits on success.
+
+    On SQLite the write lock is taken at BEGIN (IMMEDIATE), so two writers queue on the
+    busy timeout instead of failing with "database is locked" when a read upgrades to a write.
+    """
+    session = db.session()  # the request-scoped Session itself
+    if session.in_transaction():
+        session.rollback()
+    token = _begin_immediate.set(True)
+    try:
+        session.connection()  # begins now, under the flag
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _begin_immediate.reset(token)

@@ -1,0 +1,173 @@
+"""The guidance record (行政指导记录), review decisions and the per-year number counter."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+from webapp.models.user import Unit, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+STATUSES = {
+    "draft": "草稿",
+    "pending_review": "待审查",
+    "filed": "已备案",
+    "closed": "已办结",
+    "voided": "已作废",
+}
+
+# SPEC §3 top-level keys that map one-to-one onto a column of the same name.
+PLAIN_FIELDS = (
+    "catalog_code", "method", "stage", "form", "initiated_by", "applied_at", "unit", "officers",
+    "guided_at", "place", "subject", "content", "problem", "opinion", "legal_basis",
+    "informed_of_voluntariness", "written_requested", "oral_confirmation", "contact_person",
+    "contact_phone", "admonition_conditions", "project", "follow_up_due", "result", "effect",
+)
+TARGET_FIELDS = ("name", "kind", "id_number", "contact", "phone")
+INTERCHANGE_KEYS = PLAIN_FIELDS[:10] + ("target",) + PLAIN_FIELDS[10:] + ("case",)
+
+
+class GuidanceRecord(db.Model):
+    __tablename__ = "guidance_record"
+    __table_args__ = (
+        UniqueConstraint("number_year", "number_seq", name="uq_record_number_year_seq"),
+        Index("ix_record_target_id_guided", "target_id_number", "guided_at"),
+        Index("ix_record_target_name_guided", "target_name", "guided_at"),
+        Index("ix_record_owner_status", "owner_unit_id", "status"),
+        Index("ix_record_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    number_year: Mapped[int | None] = mapped_column(Integer)
+    number_seq: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # SPEC §3 fields. Free text is unbounded in the database: the rules report length limits,
+    # and a draft must keep whatever the officer typed.
+    catalog_code: Mapped[str | None] = mapped_column(String(30), index=True)
+    method: Mapped[str | None] = mapped_column(String(30))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    form: Mapped[str | None] = mapped_column(String(20))
+    initiated_by: Mapped[str | None] = mapped_column(String(20))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit: Mapped[str | None] = mapped_column(String)
+    officers: Mapped[list] = mapped_column(JSON, default=list)
+    guided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str | None] = mapped_column(String)
+    target_name: Mapped[str | None] = mapped_column(String)
+    target_kind: Mapped[str | None] = mapped_column(String(20))
+    target_id_number: Mapped[str | None] = mapped_column(String)
+    target_contact: Mapped[str | None] = mapped_column(String)
+    target_phone: Mapped[str | None] = mapped_column(String)
+    subject: Mapped[str | None] = mapped_column(String)
+    content: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    opinion: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[list] = mapped_column(JSON, default=list)
+    informed_of_voluntariness: Mapped[bool | None] = mapped_column(Boolean)
+    written_requested: Mapped[bool | None] = mapped_column(Boolean)
+    oral_confirmation: Mapped[str | None] = mapped_column(String(30))
+    contact_person: Mapped[str | None] = mapped_column(String)
+    contact_phone: Mapped[str | None] = mapped_column(String)
+    admonition_conditions: Mapped[dict | None] = mapped_column(JSON)
+    case_info: Mapped[dict | None] = mapped_column("case_info", JSON)
+    project: Mapped[dict | None] = mapped_column(JSON)
+    follow_up_due: Mapped[date | None] = mapped_column(Date)
+    result: Mapped[str | None] = mapped_column(String(30))
+    effect: Mapped[str | None] = mapped_column(Text)
+
+    # Workflow.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    filed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    ruleset_version: Mapped[str | None] = mapped_column(String(40))
+    last_report: Mapped[dict | None] = mapped_column(JSON)
+    filed_report: Mapped[dict | None] = mapped_column(JSON)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    owner_unit: Mapped[Unit] = relationship(foreign_keys=[owner_unit_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    decisions: Mapped[list[ReviewDecision]] = relationship(
+        back_populates="record", order_by="ReviewDecision.id"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    def to_interchange(self) -> dict[str, Any]:
+        """The record in the SPEC §3 format (JSON-ready: ISO dates, Shanghai offsets)."""
+        data: dict[str, Any] = {}
+        for key in INTERCHANGE_KEYS:
+            if key == "target":
+                data["target"] = {f: getattr(self, f"target_{f}") for f in TARGET_FIELDS}
+            elif key == "case":
+                data["case"] = self.case_info
+            else:
+                data[key] = _jsonable(getattr(self, key))
+        return data
+
+    def apply_interchange(self, data: dict[str, Any]) -> None:
+        """Set fields from parsed §3 values (datetimes aware, dates as date); keys absent stay."""
+        for key, value in data.items():
+            if key == "target":
+                for f in TARGET_FIELDS:
+                    if value is None or f in value:
+                        setattr(self, f"target_{f}", None if value is None else value.get(f))
+            elif key == "case":
+                self.case_info = value
+            elif key in PLAIN_FIELDS:
+                setattr(self, key, value)
+            else:
+                raise KeyError(key)
+
+    def __repr__(self) -> str:
+        return f"<GuidanceRecord {self.id} {self.status} {self.number or ''}>"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class ReviewDecision(db.Model):
+    __tablename__ = "review_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("guidance_record.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    decision: Mapped[str] = mapped_column(String(20))  # approve | return
+    comment: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[dict | None] = mapped_column(JSON)  # the findings the reviewer saw
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    record: Mapped[GuidanceRecord] = relationship(back_populates="decisions")
+    reviewer: Mapped[User] = relationship()
+
+
+class NumberCounter(db.Model):
+    """Last document number issued per year; locked while filing so numbers stay gapless."""
+
+    __tablename__ = "number_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)

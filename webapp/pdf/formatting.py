@@ -1,0 +1,76 @@
+"""Chinese document conventions: dates without zero padding, enum labels, paragraphs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+try:
+    from zoneinfo import ZoneInfo
+
+    SHANGHAI = ZoneInfo("Asia/Shanghai")
+except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
+    SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+LABELS: dict[str, dict[str, str]] = {
+    "method": {
+        "policy_guidance": "政策指引", "advice": "意见建议", "reminder": "提示提醒",
+        "admonition": "劝导警示", "commendation": "表扬鼓励", "case_revisit": "案件回访",
+    },
+    "stage": {"before": "事前", "during": "事中", "after": "事后"},
+    "form": {"written": "书面", "oral": "口头"},
+    "initiated_by": {"ex_officio": "依职权", "application": "依申请"},
+    "target_kind": {"person": "自然人", "organization": "法人或其他组织"},
+    "result": {
+        "pending": "待反馈", "adopted": "已采纳",
+        "partially_adopted": "部分采纳", "not_adopted": "未采纳",
+    },
+    "status": {
+        "draft": "草稿", "pending_review": "待审查", "filed": "已备案",
+        "closed": "已办结", "voided": "已作废",
+    },
+}
+
+
+def to_datetime(value: Any) -> datetime | date | None:
+    """A datetime (in Shanghai time), a date, or None; ISO strings are parsed (SPEC §3)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        value = datetime.fromisoformat(text) if ("T" in text or " " in text) else date.fromisoformat(text)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=SHANGHAI)
+        return value.astimezone(SHANGHAI)
+    return value
+
+
+def cn_date(value: Any) -> str:
+    """2026年11月20日 — Arabic numerals, no zero padding (GB/T 9704-2012)."""
+    moment = to_datetime(value)
+    if moment is None:
+        return ""
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def cn_datetime(value: Any) -> str:
+    moment = to_datetime(value)
+    if moment is None:
+        return ""
+    if not isinstance(moment, datetime):
+        return cn_date(moment)
+    return f"{cn_date(moment)} {moment.hour}时{moment.minute:02d}分"
+
+
+def label(labels: dict[str, dict[str, str]], kind: str, key: Any) -> str:
+    if key is None:
+        return ""
+    return labels.get(kind, {}).get(str(key), str(key))
+
+
+def paragraphs(text: Any) -> list[str]:
+    """Non-empty lines of a free-text field, each printed as its own paragraph."""
+    if not text:
+        return []
+    return [line.strip() for line in str(text).splitlines() if line.strip()]

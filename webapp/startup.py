@@ -1,0 +1,38 @@
+"""Preflight checks with one clear line per problem (used by `flask check` and wsgi.py)."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from webapp.extensions import db
+
+
+def preflight(app: Flask) -> list[str]:
+    problems: list[str] = []
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=True)
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            if not inspect(db.engine).has_table("alembic_version"):
+                problems.append(f"数据库 {url} 尚未初始化：请运行 flask --app webapp init-db")
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            problems.append(f"无法连接数据库 {url}（{detail}）：请检查 DATABASE_URL 与数据库服务")
+    font_problem = check_font(app)
+    if font_problem:
+        problems.append(font_problem)
+    return problems
+
+
+def check_font(app: Flask) -> str | None:
+    try:
+        from webapp.pdf import FontError, find_font
+    except ImportError:  # documents not built into this installation
+        return None
+    try:
+        find_font(app.config["PDF_FONT_PATH"])
+    except FontError as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,59 @@
+"""Template globals and filters: navigation by role, Chinese dates, labels."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, url_for
+from flask_login import current_user
+
+from webapp.auth.permissions import can
+from webapp.models.record import STATUSES
+from webapp.models.user import ROLES
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# (endpoint, label, permission or None for everyone logged in). Items whose endpoint is not
+# registered are left out, so the menu never links to a page that does not exist.
+NAVIGATION = (
+    ("main.home", "首页", None),
+    ("records.mine", "我的记录", "create_record"),
+    ("records.new", "新建记录", "create_record"),
+    ("review.queue", "待审查", "review_queue"),
+    ("records.filed", "备案记录", "view_register"),
+    ("register.index", "登记簿", "view_register"),
+    ("catalog.public", "指导目录", None),
+    ("rules_page.index", "规则说明", None),
+    ("admin.users", "用户管理", "manage_users"),
+)
+
+
+def cn_date(value: date | datetime | None) -> str:
+    """GB/T 9704 style: 2026年11月27日, no zero padding."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(SHANGHAI).date()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(SHANGHAI)
+    return f"{cn_date(local)} {local:%H:%M}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(cn_date, "cn_date")
+    app.add_template_filter(cn_datetime, "cn_datetime")
+
+    @app.context_processor
+    def navigation():
+        items = []
+        if current_user.is_authenticated:
+            for endpoint, label, permission in NAVIGATION:
+                if endpoint in app.view_functions and (permission is None or can(current_user, permission)):
+                    items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint)})
+        return {"nav_items": items, "ROLES": ROLES, "STATUSES": STATUSES,
+                "BUREAU_NAME": app.config["BUREAU_NAME"]}
