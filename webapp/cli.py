@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from webapp.extensions import db
@@ -34,6 +34,7 @@ def _database_problem(exc: Exception) -> click.ClickException:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the schema to the newest migration."""
     from flask_migrate import upgrade
@@ -48,6 +49,7 @@ def init_db():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo():
     """Load units, the 39 catalog items and one demo user per role (idempotent)."""
     from webapp.services.seed import seed_demo as run_seed
@@ -65,6 +67,7 @@ def seed_demo():
 
 
 @click.command("check")
+@with_appcontext
 def check():
     """Preflight: database reachable and migrated, PDF font usable."""
     from webapp.startup import preflight
@@ -78,6 +81,7 @@ def check():
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup(path: str):
     """Write a consistent copy of the database to PATH (SQLite file or pg_dump archive)."""

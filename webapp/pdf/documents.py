@@ -12,6 +12,7 @@ from .formatting import LABELS, cn_date, label, paragraphs, to_datetime
 from .render import html_to_pdf, render_html
 
 DRAFT_STATUSES = frozenset({"draft", "pending_review"})
+REGISTER_FOOTER = "第{page}页　共{pages}页"
 REGISTER_CHUNK_ROWS = 40  # one long xhtml2pdf table is superlinear in its rows; short ones are not
 
 
@@ -85,16 +86,22 @@ def _document_context(doc: DocumentRecord, font: FontConfig) -> dict[str, Any]:
     }
 
 
+def guidance_document_html(doc: DocumentRecord, font: FontConfig) -> str:
+    return render_html("guidance_document.html", title="行政指导文书", **_document_context(doc, font))
+
+
+def opinion_letter_html(doc: DocumentRecord, font: FontConfig) -> str:
+    return render_html("opinion_letter.html", title="行政指导意见书", **_document_context(doc, font))
+
+
 def guidance_document_pdf(doc: DocumentRecord, font: FontConfig) -> bytes:
     """行政指导文书 (seed 附件1)."""
-    html = render_html("guidance_document.html", title="行政指导文书", **_document_context(doc, font))
-    return html_to_pdf(html, font=font, timestamp=doc.updated_at)
+    return html_to_pdf(guidance_document_html(doc, font), font=font, timestamp=doc.updated_at)
 
 
 def opinion_letter_pdf(doc: DocumentRecord, font: FontConfig) -> bytes:
     """行政指导意见书 (seed 附件2)."""
-    html = render_html("opinion_letter.html", title="行政指导意见书", **_document_context(doc, font))
-    return html_to_pdf(html, font=font, timestamp=doc.updated_at)
+    return html_to_pdf(opinion_letter_html(doc, font), font=font, timestamp=doc.updated_at)
 
 
 def register_html(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
@@ -121,7 +128,7 @@ def register_pdf(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
                  generated_at: datetime, font: FontConfig) -> bytes:
     """行政指导事项登记簿: landscape A4, column headings and 第N页 共M页 on every page."""
     html = register_html(rows, title=title, subtitle=subtitle, generated_at=generated_at, font=font)
-    return html_to_pdf(html, font=font, timestamp=generated_at)
+    return html_to_pdf(html, font=font, timestamp=generated_at, page_footer=REGISTER_FOOTER)
 
 
 def catalog_pdf(items: Sequence[Mapping[str, Any]], *, bureau: str,

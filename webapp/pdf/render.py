@@ -97,6 +97,57 @@ def _policy(font: FontConfig):
     )
 
 
+def _page_count_canvas(font: FontConfig, footer: str, size: float, bottom: float):
+    """A canvas that holds its pages until the end, then stamps `footer` with the page count.
+
+    xhtml2pdf's own <pdf:pagecount> lays the whole document out twice (multiBuild); this
+    draws "共M页" in a single pass, the reportlab NumberedCanvas way."""
+    from xhtml2pdf.builders.printmarks import MarkedCanvas
+
+    class PageCountCanvas(MarkedCanvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._held_pages: list[dict] = []
+
+        def showPage(self):
+            self._held_pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._held_pages)
+            for number, state in enumerate(self._held_pages, start=1):
+                self.__dict__.update(state)
+                self.saveState()
+                self.setFont(font.face_name, size)
+                self.setFillGray(0)
+                self.drawCentredString(self._pagesize[0] / 2, bottom,
+                                       footer.format(page=number, pages=total))
+                self.restoreState()
+                MarkedCanvas.showPage(self)
+            MarkedCanvas.save(self)
+
+    return PageCountCanvas
+
+
+@contextmanager
+def _canvas_maker(maker) -> Iterator[None]:
+    from xhtml2pdf.xhtml2pdf_reportlab import PmlBaseDoc
+
+    if maker is None:
+        yield
+        return
+    original = PmlBaseDoc.__dict__["_makeCanvas"]
+
+    def _makeCanvas(self, filename=None, canvasmaker=None):
+        return original(self, filename=filename, canvasmaker=maker)
+
+    PmlBaseDoc._makeCanvas = _makeCanvas
+    try:
+        yield
+    finally:
+        PmlBaseDoc._makeCanvas = original
+
+
 @contextmanager
 def _reportlab_settings(font: FontConfig) -> Iterator[None]:
     """For this render only (other reportlab users keep theirs): fixed timestamps, no
@@ -136,11 +187,17 @@ def _stamp(pdf: bytes, moment: datetime) -> bytes:
     return pdf
 
 
-def html_to_pdf(html: str, *, font: FontConfig, timestamp: datetime) -> bytes:
+def html_to_pdf(html: str, *, font: FontConfig, timestamp: datetime,
+                page_footer: str | None = None, footer_size: float = 10.5,
+                footer_bottom_mm: float = 10) -> bytes:
+    """Render; `page_footer` ("第{page}页 共{pages}页") is stamped at the bottom centre of every page."""
+    from reportlab.lib.units import mm
     from xhtml2pdf import pisa
 
+    maker = (_page_count_canvas(font, page_footer, footer_size, footer_bottom_mm * mm)
+             if page_footer else None)
     out = io.BytesIO()
-    with _reportlab_settings(font):
+    with _reportlab_settings(font), _canvas_maker(maker):
         status = pisa.CreatePDF(
             html,
             dest=out,

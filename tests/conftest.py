@@ -1,0 +1,123 @@
+"""Shared fixtures: an app on SQLite (default) or on PostgreSQL when TEST_DATABASE_URL is set.
+
+The schema is built once per run with the real migrations; every test starts from empty tables
+plus the bureau's units, the catalog and one user per role.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from webapp import create_app
+from webapp.extensions import db
+
+TEST_PASSWORD = "correct-horse-42"
+# Fast hash for fixture users only; the real scheme (scrypt) is tested in test_accounts.
+_FIXTURE_HASH = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def make_app(database_url: str, instance_path: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-only-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config, instance_path=str(instance_path))
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, tmp_path_factory):
+    from flask_migrate import downgrade, upgrade
+
+    app = make_app(database_url, tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        if database_url.startswith("postgresql"):
+            downgrade(revision="base")  # a previous run may have left tables behind
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema, tmp_path):
+    app = make_app(_schema, tmp_path / "instance")
+    with app.app_context():
+        _empty_tables()
+        seed_fixture_data()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def seed_fixture_data() -> None:
+    from webapp.models import User
+    from webapp.services.seed import DEMO_USERS, seed_catalog, seed_units
+
+    seed_units()
+    db.session.flush()
+    seed_catalog()
+    from webapp.models import Unit
+
+    unit_ids = dict(db.session.execute(select(Unit.name, Unit.id)).all())
+    for username, display, role, unit in DEMO_USERS:
+        db.session.add(User(username=username, display_name=display, role=role,
+                            unit_id=unit_ids[unit], password_hash=_FIXTURE_HASH))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str = "staff", password: str = TEST_PASSWORD):
+        token = self.csrf_token()
+        return self._client.post("/login", data={"username": username, "password": password,
+                                                 "csrf_token": token})
+
+    def logout(self):
+        return self._client.post("/logout", data={"csrf_token": self.csrf_token()})
+
+    def csrf_token(self) -> str:
+        """The token the server put in the page's <meta>, as a browser would read it."""
+        import re
+
+        page = self._client.get("/login", follow_redirects=True).get_data(as_text=True)
+        match = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert match, "no CSRF token in the page"
+        return match.group(1)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
