@@ -54,10 +54,13 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.init_app(app)
     app.after_request(add_vary_header)
 
-    from webapp import auth, cli, main
+    from webapp import auth, cli, main, records, review, rules_page
 
     auth.init_app(app)
     main.init_app(app)
+    records.init_app(app)
+    review.init_app(app)
+    rules_page.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

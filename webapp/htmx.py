@@ -12,9 +12,9 @@ def wants_partial() -> bool:
     return not htmx.boosted and not htmx.history_restore_request
 
 
-def render_page_or_partial(page: str, partial: str, **context) -> str:
+def render_page_or_partial(page_template: str, partial_template: str, **context) -> str:
     """Render the full page, or only its partial for an htmx request that targets a piece of it."""
-    return render_template(partial if wants_partial() else page, **context)
+    return render_template(partial_template if wants_partial() else page_template, **context)
 
 
 def add_vary_header(response):

@@ -44,9 +44,30 @@ def cn_datetime(value: datetime | None) -> str:
     return f"{cn_date(local)} {local:%H:%M}"
 
 
+def diff_value(value) -> str:
+    """An audit value as a reader wants it: lists joined, empty shown as —."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(diff_value(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {diff_value(v)}" for k, v in value.items())
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
+    from rules import field_label
+
+    from webapp.auth.permissions import mask_id_number
+
     app.add_template_filter(cn_date, "cn_date")
     app.add_template_filter(cn_datetime, "cn_datetime")
+    app.add_template_filter(diff_value, "diff_value")
+    app.add_template_filter(mask_id_number, "mask_id")
+    app.add_template_filter(lambda path: field_label(path) if path not in ("status", "number") else
+                            {"status": "状态", "number": "文号"}[path], "field_label")
 
     @app.context_processor
     def navigation():

@@ -10,3 +10,16 @@ function focusErrorSummary(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
 document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.detail.target); });
+// Show only the sections that apply to the chosen method (without JavaScript all stay visible).
+function showMethodSections() {
+  var select = document.querySelector("[data-method-select]");
+  if (!select) { return; }
+  document.querySelectorAll("fieldset[data-method]").forEach(function (fs) {
+    fs.hidden = fs.getAttribute("data-method") !== select.value;
+  });
+}
+document.addEventListener("DOMContentLoaded", showMethodSections);
+document.addEventListener("htmx:load", showMethodSections);
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("[data-method-select]")) { showMethodSections(); }
+});
