@@ -86,3 +86,10 @@ def login(page, base_url: str, username: str, password: str | None = None) -> No
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password or TEST_PASSWORD)
     page.get_by_role("button", name="登录").click()
+
+
+@pytest.fixture(autouse=True)
+def _short_timeouts(request):
+    """Fail in seconds, not half a minute, when an expected element never appears."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(10_000)
