@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     if not url:
         url = "sqlite:///" + os.path.join(app.instance_path, "guidance.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    _check_font(app)
 
     from webapp import db_setup, errors
     from webapp.extensions import csrf, db, htmx, login_manager, migrate
@@ -54,9 +55,11 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.init_app(app)
     app.after_request(add_vary_header)
 
-    from webapp import auth, cli, main, records, review, rules_page
+    from webapp import auth, catalog, cli, documents, main, records, review, rules_page
 
     auth.init_app(app)
+    documents.init_app(app)
+    catalog.init_app(app)
     main.init_app(app)
     records.init_app(app)
     review.init_app(app)
@@ -68,6 +71,16 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
     templating.init_app(app)
     return app
+
+
+def _check_font(app: Flask) -> None:
+    """Documents need a CJK TrueType font; find it now, not at the first download."""
+    from webapp.pdf import FontError, find_font
+
+    try:
+        find_font(app.config["PDF_FONT_PATH"])
+    except FontError as exc:
+        raise StartupError(str(exc)) from None
 
 
 __all__ = ["create_app", "StartupError"]

@@ -27,10 +27,8 @@ def preflight(app: Flask) -> list[str]:
 
 
 def check_font(app: Flask) -> str | None:
-    try:
-        from webapp.pdf import FontError, find_font
-    except ImportError:  # documents not built into this installation
-        return None
+    from webapp.pdf import FontError, find_font
+
     try:
         find_font(app.config["PDF_FONT_PATH"])
     except FontError as exc:

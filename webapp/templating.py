@@ -44,8 +44,13 @@ def cn_datetime(value: datetime | None) -> str:
     return f"{cn_date(local)} {local:%H:%M}"
 
 
-def diff_value(value) -> str:
-    """An audit value as a reader wants it: lists joined, empty shown as —."""
+def diff_value(value, field: str = "") -> str:
+    """An audit value as a reader wants it: enum labels, lists joined, empty shown as —."""
+    from rules import vocabulary
+
+    labels = vocabulary.FIELD_VOCABULARY.get(field) or ({**STATUSES} if field == "status" else None)
+    if labels and isinstance(value, str):
+        return labels.get(value, value)
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):

@@ -45,6 +45,13 @@ MATRIX = {
     "review.approve": [("POST", "/records/{pending}/approve", row(L, D, D, O, O, D))],
     "review.return_": [("POST", "/records/{pending}/return", row(L, D, D, O, O, D))],
     "rules_page.index": [("GET", "/rules", row(L, O, O, O, O, O))],
+    "documents.guidance_document": [("GET", "/records/{draft}/document.pdf", row(L, O, D, O, O, D)),
+                                    ("GET", "/records/{filed}/document.pdf", row(L, O, O, O, O, O))],
+    "documents.opinion_letter": [("GET", "/records/{pending}/opinion.pdf", row(L, O, D, O, O, D)),
+                                 ("GET", "/records/{filed}/opinion.pdf", row(L, O, O, O, O, O))],
+    "documents.register": [("GET", "/register.pdf", row(L, O, O, O, O, O))],
+    "catalog.public": [("GET", "/catalog", row(P, O, O, O, O, O))],
+    "catalog.catalog_pdf": [("GET", "/catalog.pdf", row(P, O, O, O, O, O))],
 }
 UNLISTED_OK = {"static"}
 

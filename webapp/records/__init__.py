@@ -1,6 +1,8 @@
 """Record capture: form, live findings, submit, record page, close, void, lists."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -8,7 +10,7 @@ from webapp.auth.permissions import can, require, require_view
 from webapp.extensions import db
 from webapp.htmx import render_page_or_partial
 from webapp.models import GuidanceRecord, Unit
-from webapp.models.record import STATUSES
+from webapp.models.record import SHANGHAI, STATUSES
 from webapp.records import queries
 from webapp.records.findings import group_findings
 from webapp.records.forms import (
@@ -245,6 +247,6 @@ def filed():
     page = queries.paginate(queries.filed_records(), request.args.get("page", 1, type=int),
                             current_app.config["PAGE_SIZE"])
     return render_page_or_partial("records/filed.html", "records/_table.html", page=page, status=None,
-                                  endpoint="records.filed")
+                                  endpoint="records.filed", this_year=datetime.now(SHANGHAI).year)
 
 

@@ -19,6 +19,7 @@ from webapp.models.record import SHANGHAI
 from webapp.models.types import utcnow
 from webapp.services import Conflict, DomainError
 from webapp.services.audit import diff, record_event
+from webapp.services.documents import record_document_hash
 from webapp.services.numbering import allocate_number
 from webapp.services.rules_bridge import evaluate_record
 
@@ -169,6 +170,8 @@ def submit_record(user: User, record_id: int, version: int | None = None) -> Sub
             record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
                          changes={}, note="规则检查通过，直接备案")
             _file(record, user, report, before)
+    if record.status == "filed":
+        record_document_hash(record.id, user.id)
     return SubmitResult(record, report)
 
 
@@ -204,6 +207,7 @@ def approve_record(user: User, record_id: int, comment: str = "", version: int |
         record_event(entity="record", entity_id=record.id, action="approve", user_id=user.id,
                      note=comment or None)
         _file(record, user, report, before)
+    record_document_hash(record.id, user.id)
     return SubmitResult(record, report)
 
 
