@@ -92,8 +92,10 @@ def _snapshot(record: GuidanceRecord) -> dict[str, Any]:
 
 def _load(user: User, action: str, record_id: int) -> GuidanceRecord:
     """The record, fresh from the database inside the transaction; checks permission and state."""
+    # FOR UPDATE: on PostgreSQL a second session waits here and then sees the new state/version
+    # (SQLite needs no row lock: BEGIN IMMEDIATE already admits one writer at a time).
     record = db.session.scalar(select(GuidanceRecord).where(GuidanceRecord.id == record_id)
-                               .execution_options(populate_existing=True))
+                               .with_for_update().execution_options(populate_existing=True))
     require(user, action, record)
     allowed = RECORD_ACTIONS[action].statuses
     if allowed is not None and record.status not in allowed:
