@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from webapp.config import (
     DEFAULTS,
@@ -15,6 +16,13 @@ from webapp.config import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RecordIdConverter(IntegerConverter):
+    """A database id: 1 … 2³¹−1, so an absurd number in a URL is a 404, not an overflow."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**31 - 1)
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -54,8 +62,10 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     htmx.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_vary_header)
+    app.url_map.converters["id"] = RecordIdConverter
 
     from webapp import auth, catalog, cli, documents, main, records, review, rules_page
+    from webapp import api
 
     auth.init_app(app)
     documents.init_app(app)
@@ -64,6 +74,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     records.init_app(app)
     review.init_app(app)
     rules_page.init_app(app)
+    api.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

@@ -105,3 +105,81 @@ def test_matrix_access(app, client, records, endpoint, method, url, role, expect
         assert status not in (403, 404) and status < 500, f"{role} {method} {path} → {status}"
         if endpoint != "auth.logout":  # logging out lands on the login page by design
             assert "/login" not in location
+
+
+# --- JSON API v1 ------------------------------------------------------------------------------
+# Each API call borrows the cells of the HTML route that does the same thing ("same matrix").
+# For the API, "login" means 401 JSON (never a redirect). The rows join MATRIX after CASES was
+# built, so test_matrix_lists_every_route sees them and test_api_matrix_access below runs them
+# with bearer tokens.
+
+API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MATRIX entry)]
+    "api.validate": [("POST", "/api/v1/validate", "records.validate", 0)],
+    "api.create_record": [("POST", "/api/v1/records", "records.create", 0)],
+    "api.list_records": [("GET", "/api/v1/records", "records.filed", 0)],
+    "api.get_record": [("GET", "/api/v1/records/{draft}", "records.view", 0),
+                       ("GET", "/api/v1/records/{pending}", "records.view", 1),
+                       ("GET", "/api/v1/records/{filed}", "records.view", 2)],
+    "api.update_record": [("PATCH", "/api/v1/records/{draft}", "records.update", 0)],
+    "api.submit_record": [("POST", "/api/v1/records/{draft}/submit", "records.submit", 0)],
+    "api.approve_record": [("POST", "/api/v1/records/{pending}/approve", "review.approve", 0)],
+    "api.return_record": [("POST", "/api/v1/records/{pending}/return", "review.return_", 0)],
+    "api.close_record": [("POST", "/api/v1/records/{filed}/close", "records.close", 0)],
+    "api.void_record": [("POST", "/api/v1/records/{filed}/void", "records.void", 0)],
+}
+API_MATRIX = {
+    "api.openapi": [("GET", "/api/v1/openapi.json", row(P, P, P, P, P, P))],
+    **{endpoint: [(method, url, MATRIX[html][index][2]) for method, url, html, index in twins]
+       for endpoint, twins in API_TWINS.items()},
+}
+MATRIX.update(API_MATRIX)
+
+API_BODIES = {
+    "api.validate": valid_record(), "api.create_record": valid_record(),
+    "api.update_record": {"version": 1, "subject": "改"}, "api.submit_record": {},
+    "api.approve_record": {"comment": "意见"}, "api.return_record": {"comment": "意见"},
+    "api.close_record": {"result": "adopted", "effect": "当事人已完成整改并归还土地，效果良好。"},
+    "api.void_record": {"reason": "理由"},
+}
+API_CASES = [(endpoint, method, url, role, expected)
+             for endpoint, entries in API_MATRIX.items()
+             for method, url, expectations in entries
+             for role, expected in expectations.items()]
+
+
+def _twin(endpoint: str, url: str):
+    for method, api_url, html, index in API_TWINS.get(endpoint, ()):
+        if api_url == url:
+            return method, MATRIX[html][index][1]
+    return None
+
+
+@pytest.mark.parametrize("endpoint,method,url,role,expected", API_CASES,
+                         ids=[f"{c[0]}-{c[2]}-{c[3]}" for c in API_CASES])
+def test_api_matrix_access(app, client, records, endpoint, method, url, role, expected):
+    """API and HTML enforce identical permissions: same cells, and the same 403/404 on refusal."""
+    from webapp.services.accounts import issue_api_token
+
+    headers = {}
+    if role != "anon":
+        with app.app_context():
+            headers["Authorization"] = f"Bearer {issue_api_token(role)}"
+    path = url.format(**records)
+    response = client.open(path, method=method, json=API_BODIES.get(endpoint) if method != "GET" else None,
+                           headers=headers)
+    status = response.status_code
+    assert "Location" not in response.headers
+    if expected == L:
+        assert status == 401 and response.get_json()["error"]
+    elif expected == D:
+        assert status in (403, 404), f"{role} {method} {path} → {status}"
+        html_method, html_url = _twin(endpoint, url)
+        html = app.test_client()
+        auth = AuthActions(html)
+        assert auth.login(role).status_code == 302
+        html_path = html_url.format(**records)
+        html_status = (html.get(html_path) if html_method == "GET" else
+                       html.post(html_path, data={"csrf_token": auth.csrf_token()})).status_code
+        assert html_status == status, f"HTML {html_path} → {html_status}, API {path} → {status}"
+    else:
+        assert status not in (401, 403, 404) and status < 500, f"{role} {method} {path} → {status}"

@@ -268,3 +268,33 @@ def test_edit_form_invalid_type_is_422_nothing_saved(app, client, staff):
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and 'href="#f-guided_at"' in body and 'value="明天上午"' in body
     assert record_by_subject(app, "类型").subject == "类型"
+
+
+@pytest.mark.parametrize("path", ["/records/99999999999999999999", "/records/99999999999999999999/edit",
+                                  "/records/0", "/records/99999999999999999999/document.pdf",
+                                  "/register.pdf?unit=99999999999999999999"])
+def test_absurd_ids_are_404_not_500(client, staff, path):
+    assert client.get(path).status_code == 404
+
+
+def test_viewer_timeline_masks_id_number_changes(app, client, auth):
+    auth.login("staff")
+    person = {"name": "王某", "kind": "person", "id_number": "11010519491231002X", "phone": "13905330000"}
+    post_form(client, auth, "/records/new", valid_record(subject="改证件", target=person))
+    saved = record_by_subject(app, "改证件")
+    changed = dict(person, id_number="370306198001010011")
+    post_form(client, auth, f"/records/{saved.id}/edit", valid_record(subject="改证件", target=changed),
+              version=saved.version, action="submit")
+    assert record_by_subject(app, "改证件").status == "filed"
+    auth.logout()
+    auth.login("viewer")
+    body = client.get(f"/records/{saved.id}").get_data(as_text=True)
+    assert "11010519491231002X" not in body and "370306198001010011" not in body
+    assert "110105********002X" in body
+
+
+def test_service_refuses_non_object_input(app):
+    from webapp.services.records import InvalidInput, typed_fields
+
+    with app.app_context(), pytest.raises(InvalidInput):
+        typed_fields(["not", "a", "record"])

@@ -36,14 +36,14 @@ def _name(record: GuidanceRecord, kind: str) -> str:
     return f"{kind}-{record.number or '草稿' + str(record.id)}.pdf"
 
 
-@bp.get("/records/<int:record_id>/document.pdf")
+@bp.get("/records/<id:record_id>/document.pdf")
 @login_required
 def guidance_document(record_id: int):
     record = _visible_record(record_id)
     return pdf_response(documents.guidance_document(record), _name(record, "行政指导文书"))
 
 
-@bp.get("/records/<int:record_id>/opinion.pdf")
+@bp.get("/records/<id:record_id>/opinion.pdf")
 @login_required
 def opinion_letter(record_id: int):
     record = _visible_record(record_id)
@@ -62,7 +62,8 @@ def register():
         abort(400, description=f"年度应在 2000 至 {this_year + 1} 之间")
     unit = None
     if request.args.get("unit"):
-        unit = db.session.get(Unit, request.args.get("unit", type=int) or 0)
+        unit_id = request.args.get("unit", type=int) or 0
+        unit = db.session.get(Unit, unit_id) if 0 < unit_id < 2**31 else None
         if unit is None:
             abort(404, description="单位不存在")
     data = documents.register(year, unit.id if unit else None, unit.name if unit else None)

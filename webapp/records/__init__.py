@@ -75,7 +75,7 @@ def create():
     return _save(None)
 
 
-@bp.get("/<int:record_id>/edit")
+@bp.get("/<id:record_id>/edit")
 def edit(record_id: int):
     record = require(current_user, "edit", _record_or_404(record_id))
     if record.status != "draft":
@@ -86,7 +86,7 @@ def edit(record_id: int):
                       errors=errors_by_field(report["findings"]) if report else None)
 
 
-@bp.post("/<int:record_id>/edit")
+@bp.post("/<id:record_id>/edit")
 def update(record_id: int):
     require(current_user, "edit", _record_or_404(record_id))
     return _save(record_id)
@@ -148,7 +148,7 @@ def catalog_item_info():
                            code=request.args.get("catalog_code", ""))
 
 
-@bp.post("/<int:record_id>/submit")
+@bp.post("/<id:record_id>/submit")
 def submit(record_id: int):
     record = require(current_user, "submit", _record_or_404(record_id))
     try:
@@ -169,7 +169,7 @@ def _already_moved(record_id: int, exc: DomainError):
     return redirect(url_for("records.view", record_id=record_id))
 
 
-@bp.get("/<int:record_id>")
+@bp.get("/<id:record_id>")
 def view(record_id: int):
     record = _record_or_404(record_id)
     return _record_page(record)
@@ -195,7 +195,7 @@ def _action_form_error(record_id: int, exc: DomainError, field: str, values: dic
     return _record_page(record, errors=errors, values=values, status=exc.status)
 
 
-@bp.post("/<int:record_id>/close")
+@bp.post("/<id:record_id>/close")
 def close(record_id: int):
     record = require(current_user, "close", _record_or_404(record_id))
     values = {"result": request.form.get("result", ""), "effect": request.form.get("effect", "")}
@@ -212,7 +212,7 @@ def close(record_id: int):
     return redirect(url_for("records.view", record_id=record_id))
 
 
-@bp.post("/<int:record_id>/void")
+@bp.post("/<id:record_id>/void")
 def void(record_id: int):
     record = require(current_user, "void", _record_or_404(record_id))
     values = {"reason": request.form.get("reason", "")}

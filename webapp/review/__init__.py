@@ -29,7 +29,7 @@ def queue():
                                   group_findings=group_findings)
 
 
-@bp.post("/records/<int:record_id>/approve")
+@bp.post("/records/<id:record_id>/approve")
 @login_required
 def approve(record_id: int):
     record = require(current_user, "approve", _record_or_404(record_id))
@@ -46,7 +46,7 @@ def approve(record_id: int):
     return redirect(url_for("records.view", record_id=record_id))
 
 
-@bp.post("/records/<int:record_id>/return")
+@bp.post("/records/<id:record_id>/return")
 @login_required
 def return_(record_id: int):
     record = require(current_user, "return", _record_or_404(record_id))

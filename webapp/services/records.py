@@ -71,6 +71,8 @@ def now_utc() -> datetime:
 
 def typed_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     """§3 values ready for the columns, for the keys present; InvalidInput if they cannot be stored."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(list(rules.evaluate(raw, phase="close").findings))
     report = rules.evaluate(dict(raw), phase="close")  # structure and type rules only need this phase
     structural = [f for f in report.findings if f.rule in STRUCTURAL_RULES]
     if structural:

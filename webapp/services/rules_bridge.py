@@ -55,5 +55,5 @@ class DatabaseHistory:
 
 def evaluate_record(data: Mapping, *, phase: str = "submit", record_id: int | None = None,
                     now: datetime | None = None) -> rules.Report:
-    return rules.evaluate(dict(data), phase=phase, catalog=rules_catalog(),
+    return rules.evaluate(dict(data) if isinstance(data, Mapping) else data, phase=phase, catalog=rules_catalog(),
                           history=DatabaseHistory(record_id), now=now)

@@ -1,0 +1,66 @@
+"""JSON API v1 (SPEC §8): the same services and permissions as the HTML views, as JSON.
+
+Bearer-token requests are exempt from CSRF; cookie-session requests are not. A request
+without a valid login gets 401 JSON, never a redirect to the login page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, request
+from flask_login import current_user
+
+from webapp.extensions import csrf, db
+from webapp.services import DomainError
+from webapp.services import records as svc
+from webapp.services.accounts import user_for_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+
+
+def init_app(app: Flask) -> None:
+    from webapp.api import records, openapi  # noqa: F401 — registers the routes
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+def error_json(status: int, message: str, findings=()):
+    return jsonify({"error": message, "findings": [f.to_dict() for f in findings]}), status
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")  # same test as auth.load_user_from_bearer
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token = bearer_token()
+    if token is not None:
+        # A token decides alone: a cookie of another user sent alongside must not win.
+        user = user_for_token(token) if token else None
+        if user is None or not current_user.is_authenticated or current_user.id != user.id:
+            return _unauthorized("API 令牌无效或已被撤销，请重新签发（flask --app webapp users token 用户名）。")
+        return None
+    if not current_user.is_authenticated:
+        return _unauthorized("需要登录：请在 Authorization 头中提供 Bearer 令牌。")
+    csrf.protect()  # cookie sessions are browsers: they need the CSRF token (X-CSRFToken)
+    return None
+
+
+def _unauthorized(message: str):
+    response, status = error_json(401, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response, status
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    db.session.rollback()
+    if isinstance(exc, svc.InvalidInput):
+        return error_json(exc.status, exc.message, exc.findings)
+    if isinstance(exc, svc.Blocked):
+        return error_json(exc.status, exc.message, exc.report.findings)
+    return error_json(exc.status, exc.message)

@@ -1,0 +1,154 @@
+"""GET /api/v1/openapi.json: OpenAPI 3.1, generated from the pydantic models the API uses."""
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from flask import jsonify
+from pydantic.json_schema import models_json_schema
+
+from webapp.api import bp
+from webapp.api import schemas as s
+from webapp.api.bodies import MAX_ID
+from webapp.api.records import MAX_PAGE
+from webapp.models.record import STATUSES
+
+REF = "#/components/schemas/{model}"
+ERRORS = {
+    400: "请求格式有误：JSON 无效、缺少 version、参数无效等",
+    401: "没有或无效的 Bearer 令牌",
+    403: "您的角色或单位无权执行此操作",
+    404: "记录不存在，或您无权查看",
+    409: "版本已过期（他人已修改），或记录当前状态不允许此操作（如审查草稿）",
+    422: "记录有必须修改的问题：findings 列出每一项",
+}
+OUTPUT = "serialization"
+INPUT = "validation"
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@cache
+def document() -> dict[str, Any]:
+    pairs = [(m, OUTPUT) for m in (s.Report, s.Error, s.RecordCreated, s.RecordDetail, s.RecordPage)]
+    pairs += [(m, INPUT) for m in (s.Record, s.RecordPatch, s.SubmitBody, s.ApproveBody, s.ReturnBody,
+                                   s.CloseBody, s.VoidBody)]
+    refs, defs = models_json_schema(pairs, ref_template=REF)
+
+    def out(model):
+        return refs[(model, OUTPUT)]
+
+    def body(model, required=True):
+        return {"required": required, "content": {"application/json": {"schema": refs[(model, INPUT)]}}}
+
+    def answers(code: int, model, *errors: int, description: str = "成功") -> dict:
+        result = {str(code): {"description": description, "content": {"application/json": {"schema": out(model)}}}}
+        for status in (400, 401, *errors):
+            result[str(status)] = {"description": ERRORS[status],
+                                   "content": {"application/json": {"schema": out(s.Error)}}}
+        return dict(sorted(result.items()))
+
+    record_id = {"name": "record_id", "in": "path", "required": True, "description": "记录编号",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+
+    def action(op_id: str, summary: str, model, required: bool, *errors: int) -> dict:
+        return {"post": {"operationId": op_id, "summary": summary, "parameters": [record_id],
+                         "requestBody": body(model, required),
+                         "responses": answers(200, s.RecordDetail, 403, 404, 409, *errors,
+                                              description="操作后的记录（同 GET）")}}
+
+    paths = {
+        "/api/v1/openapi.json": {"get": {
+            "operationId": "openapi", "summary": "本文档（无需登录）", "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1 文档",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        "/api/v1/validate": {"post": {
+            "operationId": "validate", "summary": "按 §4 规则校验一条记录，不保存任何内容",
+            "parameters": [{"name": "phase", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": ["submit", "close"], "default": "submit"}}],
+            "requestBody": body(s.Record),
+            "responses": answers(200, s.Report, 422, description="规则报告（任何结论都是 200）")}},
+        "/api/v1/records": {
+            "get": {"operationId": "list_records",
+                    "summary": "记录列表（按编号倒序，游标分页）：只列出调用者可查看的记录",
+                    "parameters": _list_parameters(),
+                    "responses": answers(200, s.RecordPage)},
+            "post": {"operationId": "create_record", "summary": "新建草稿（§3 记录）",
+                     "requestBody": body(s.Record),
+                     "responses": answers(201, s.RecordCreated, 403, 422, description="已保存为草稿")}},
+        "/api/v1/records/{record_id}": {
+            "get": {"operationId": "get_record", "summary": "一条记录：§3 内容、状态、文号、报告、操作记录",
+                    "parameters": [record_id], "responses": answers(200, s.RecordDetail, 404)},
+            "patch": {"operationId": "update_record",
+                      "summary": "修改草稿：version 加 §3 顶层字段的任意子集，每个字段整体替换",
+                      "parameters": [record_id], "requestBody": body(s.RecordPatch),
+                      "responses": answers(200, s.RecordDetail, 403, 404, 409, 422)}},
+        "/api/v1/records/{record_id}/submit": action(
+            "submit_record", "提交：无问题即备案，有提示送审查；有错误 422", s.SubmitBody, False, 422),
+        "/api/v1/records/{record_id}/approve": action(
+            "approve_record", "审查通过并备案（审核员，不得审查本人创建的记录）", s.ApproveBody, False, 422),
+        "/api/v1/records/{record_id}/return": action(
+            "return_record", "退回经办人修改（审核员，须填写意见）", s.ReturnBody, True),
+        "/api/v1/records/{record_id}/close": action(
+            "close_record", "办结：填写指导结果和效益效果（办结规则不通过则 422）", s.CloseBody, True, 422),
+        "/api/v1/records/{record_id}/void": action(
+            "void_record", "作废已备案或已办结的记录（审核员或管理员，须填写理由；文号保留）",
+            s.VoidBody, True),
+        **_pdf_paths(record_id),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "行政指导管理系统 JSON API", "version": "1",
+                 "description": "令牌由 `flask --app webapp users token 用户名` 签发，放在 "
+                                "`Authorization: Bearer …` 头中。使用浏览器登录会话（Cookie）调用时，"
+                                "修改类请求须带 X-CSRFToken 头。错误一律为 `{\"error\", \"findings\"}`。"},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": defs.get("$defs", {}),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                      "description": "users token 签发的 API 令牌"}}},
+    }
+
+
+def _list_parameters() -> list[dict]:
+    return [
+        {"name": "status", "in": "query", "required": False, "description": "状态",
+         "schema": {"type": "string", "enum": list(STATUSES)}},
+        {"name": "year", "in": "query", "required": False, "description": "指导时间（北京时间）所在年度",
+         "schema": {"type": "integer", "minimum": 2000, "maximum": 2999}},
+        {"name": "unit", "in": "query", "required": False,
+         "description": "记录所属单位的编号（单位 id，与 /register.pdf?unit= 相同）；不存在的单位 400",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+        {"name": "after", "in": "query", "required": False,
+         "description": "分页游标：上一页的 next；无效游标 400", "schema": {"type": "string"}},
+        {"name": "limit", "in": "query", "required": False, "description": "每页条数",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}},
+    ]
+
+
+def _pdf_paths(record_id: dict) -> dict:
+    pdf = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+    denied = {"302": {"description": "未登录：转到登录页"},
+              "404": {"description": "记录不存在或无权查看", "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+    def get(op_id: str, summary: str, parameters: list, security: list | None = None) -> dict:
+        operation = {"operationId": op_id, "summary": summary, "tags": ["documents"], "parameters": parameters,
+                     "responses": {"200": {"description": "PDF", "content": pdf}, **denied}}
+        if security is not None:
+            operation["security"] = security
+        return {"get": operation}
+
+    return {
+        "/records/{record_id}/document.pdf": get("guidance_document_pdf", "行政指导文书", [record_id]),
+        "/records/{record_id}/opinion.pdf": get("opinion_letter_pdf", "行政指导意见书（意见建议、劝导警示）",
+                                                [record_id]),
+        "/register.pdf": get("register_pdf", "行政指导事项登记簿", [
+            {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}},
+            {"name": "unit", "in": "query", "required": False, "description": "单位编号",
+             "schema": {"type": "integer"}}]),
+        "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录）", [], security=[]),
+    }

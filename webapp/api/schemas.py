@@ -1,0 +1,143 @@
+"""Request and response bodies of the JSON API v1: the one source of the OpenAPI document.
+
+The §3 record itself is the validator's own model (`rules.model.GuidanceRecord`); the API
+parses nothing a second time: records go to the services raw, which check them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+
+from rules import model as record_model
+from rules.vocabulary import OUTCOME, PRINCIPLES, SEVERITY, STATUS
+
+Status = Literal[tuple(STATUS)]
+Record = record_model.GuidanceRecord
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Finding(BaseModel):
+    rule: str = Field(description="规则编号（稳定，不复用）")
+    principle: Literal[tuple(PRINCIPLES)]
+    severity: Literal[tuple(SEVERITY)]
+    field: str = Field(description="字段路径，如 target.id_number；空串指整条记录")
+    message: str
+
+
+class Report(BaseModel):
+    """The rules' verdict (SPEC §4)."""
+
+    outcome: Literal[tuple(OUTCOME)]
+    phase: Literal["submit", "close"]
+    ruleset: str = Field(description="规则集版本（内容哈希）")
+    findings: list[Finding]
+
+
+class Error(BaseModel):
+    """Every error answer: a message in Chinese and, for 422, every finding."""
+
+    error: str
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Change(BaseModel):
+    before: Any = None
+    after: Any = None
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    by: str | None = Field(description="操作人用户名")
+    action: str = Field(description="create, update, submit, file, approve, return, close, void …")
+    changes: dict[str, Change] = Field(description="字段 → 修改前后；嵌套字段以点号连接")
+    note: str | None = Field(default=None, description="退回意见、作废理由等")
+
+
+class RecordCreated(BaseModel):
+    id: int
+    status: Literal["draft"]
+    version: int
+    report: Report = Field(description="提交规则的预检结果（未保存任何内容）")
+
+
+class RecordDetail(BaseModel):
+    """A record as GET answers it; state changes answer the same (submit: report = its report)."""
+
+    id: int
+    status: Status
+    number: str | None = Field(description="文号，备案后才有，如 指导书〔2026〕1号")
+    version: int = Field(description="乐观锁版本号：修改和各项操作时回传，过期则 409")
+    record: Record
+    report: Report | None = Field(description="草稿：当前内容的提交预检；其他状态：最近一次提交或备案时的结果")
+    audit: list[AuditEntry]
+
+
+class RecordSummary(BaseModel):
+    id: int
+    status: Status
+    number: str | None
+    subject: str | None
+    target: str | None = Field(description="指导对象名称")
+    guided_at: datetime | None
+
+
+class RecordPage(BaseModel):
+    items: list[RecordSummary]
+    next: str | None = Field(description="下一页游标，作为 after= 传回；没有更多时为 null")
+
+
+VersionField = Field(default=None, description="记录当前版本号；给出且已过期时 409")
+
+
+class SubmitBody(_Body):
+    version: StrictInt | None = VersionField
+
+
+class ApproveBody(_Body):
+    comment: StrictStr = Field(default="", description="审查意见（可选）")
+    version: StrictInt | None = VersionField
+
+
+class ReturnBody(_Body):
+    comment: StrictStr = Field(description="退回意见（必填，说明需要修改的内容）")
+    version: StrictInt | None = VersionField
+
+
+class VoidBody(_Body):
+    reason: StrictStr = Field(description="作废理由（必填）")
+    version: StrictInt | None = VersionField
+
+
+class CloseBody(_Body):
+    """Only the version is read here; result and effect go to the close rules as given."""
+
+    result: record_model.Result | None = None
+    effect: str | None = None
+    version: StrictInt | None = VersionField
+
+
+# PATCH: the version plus any subset of §3 top-level keys, each replacing the stored value whole.
+RecordPatch = create_model(
+    "RecordPatch",
+    __base__=Record,
+    __doc__="version 必填；其余为 §3 顶层字段的任意子集，每个字段整体替换原值。",
+    version=(StrictInt, Field(description="记录当前版本号（必填）")),
+)
+
+
+class OpenApiDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    openapi: str
+
+
+__all__ = [
+    "ApproveBody", "AuditEntry", "Change", "CloseBody", "Error", "Finding", "OpenApiDocument",
+    "Record", "RecordCreated", "RecordDetail", "RecordPage", "RecordPatch", "RecordSummary",
+    "Report", "ReturnBody", "Status", "SubmitBody", "VoidBody",
+]
