@@ -33,11 +33,11 @@ def _login_first():
     """Every record page needs a login; permissions per record are checked in each view."""
 
 
-def _record_or_404(record_id: int) -> GuidanceRecord:
+def record_or_404(record_id: int) -> GuidanceRecord:
     return require_view(current_user, db.session.get(GuidanceRecord, record_id))
 
 
-def _version() -> int | None:
+def form_version() -> int | None:
     raw = request.form.get("version", "")
     if not raw.isdigit():
         return None
@@ -77,7 +77,7 @@ def create():
 
 @bp.get("/<id:record_id>/edit")
 def edit(record_id: int):
-    record = require(current_user, "edit", _record_or_404(record_id))
+    record = require(current_user, "edit", record_or_404(record_id))
     if record.status != "draft":
         flash(f"记录当前状态为“{record.status_label}”，不能修改。", "info")
         return redirect(url_for("records.view", record_id=record.id))
@@ -88,7 +88,7 @@ def edit(record_id: int):
 
 @bp.post("/<id:record_id>/edit")
 def update(record_id: int):
-    require(current_user, "edit", _record_or_404(record_id))
+    require(current_user, "edit", record_or_404(record_id))
     return _save(record_id)
 
 
@@ -100,7 +100,7 @@ def _save(record_id: int | None):
         if record_id is None:
             record = svc.create_draft(current_user, raw)
         else:
-            record = svc.update_draft(current_user, record_id, raw, _version())
+            record = svc.update_draft(current_user, record_id, raw, form_version())
     except svc.InvalidInput as exc:
         findings = [f.to_dict() for f in exc.findings]
         return _form_page(record, values, errors=errors_by_field(findings),
@@ -135,7 +135,7 @@ def validate():
     record_id = request.form.get("record_id", "")
     record_id = int(record_id) if record_id.isdigit() else None
     if record_id is not None:
-        _record_or_404(record_id)
+        record_or_404(record_id)
     report = svc.preview_report(record_from_form(request.form), record_id).to_dict()
     return render_template("records/_findings.html", report=report,
                            groups=group_findings(report["findings"]), live=True)
@@ -150,20 +150,20 @@ def catalog_item_info():
 
 @bp.post("/<id:record_id>/submit")
 def submit(record_id: int):
-    record = require(current_user, "submit", _record_or_404(record_id))
+    record = require(current_user, "submit", record_or_404(record_id))
     try:
-        result = svc.submit_record(current_user, record.id, _version())
+        result = svc.submit_record(current_user, record.id, form_version())
     except svc.Blocked as exc:
         report = exc.report.to_dict()
         return _form_page(record, form_from_record(record), errors=errors_by_field(report["findings"]),
                           report=report, status=422)
     except svc.Conflict as exc:
-        return _already_moved(record_id, exc)
+        return already_moved(record_id, exc)
     _flash_submitted(result)
     return redirect(url_for("records.view", record_id=record_id))
 
 
-def _already_moved(record_id: int, exc: DomainError):
+def already_moved(record_id: int, exc: DomainError):
     """A double click or a second tab: show the record as it is now, with the reason."""
     flash(exc.message, "error")
     return redirect(url_for("records.view", record_id=record_id))
@@ -171,7 +171,7 @@ def _already_moved(record_id: int, exc: DomainError):
 
 @bp.get("/<id:record_id>")
 def view(record_id: int):
-    record = _record_or_404(record_id)
+    record = record_or_404(record_id)
     return _record_page(record)
 
 
@@ -186,8 +186,28 @@ def _record_page(record: GuidanceRecord, *, errors=None, values=None, status: in
     return render_template("records/view.html", **context), status
 
 
-def _action_form_error(record_id: int, exc: DomainError, field: str, values: dict):
-    record = _record_or_404(record_id)
+def perform_action(record_id: int, action: str, call, *, field: str, values: dict, success,
+                   next_url: str | None = None):
+    """One record-page action: permission, the service call, and every way it can be refused.
+
+    Refusals re-render the record page with the message at `field` and the user's input kept;
+    a record that moved on meanwhile (double click, second tab) is shown as it is now.
+    """
+    record = require(current_user, action, record_or_404(record_id))
+    try:
+        result = call(record)
+    except svc.Conflict as exc:
+        if not isinstance(exc, svc.StaleVersion):
+            return already_moved(record_id, exc)
+        return _action_refused(record_id, exc, field, values)
+    except DomainError as exc:
+        return _action_refused(record_id, exc, field, values)
+    flash(success(result) if callable(success) else success, "success")
+    return redirect(next_url or url_for("records.view", record_id=record_id))
+
+
+def _action_refused(record_id: int, exc: DomainError, field: str, values: dict):
+    record = record_or_404(record_id)
     if isinstance(exc, svc.Blocked):
         errors = errors_by_field(exc.report.to_dict()["findings"])
     else:
@@ -197,35 +217,20 @@ def _action_form_error(record_id: int, exc: DomainError, field: str, values: dic
 
 @bp.post("/<id:record_id>/close")
 def close(record_id: int):
-    record = require(current_user, "close", _record_or_404(record_id))
     values = {"result": request.form.get("result", ""), "effect": request.form.get("effect", "")}
     payload = {"result": values["result"] or None, "effect": values["effect"].strip() or None}
-    try:
-        svc.close_record(current_user, record.id, payload, _version())
-    except svc.Blocked as exc:
-        return _action_form_error(record_id, exc, "effect", values)
-    except (svc.StaleVersion, svc.InvalidInput) as exc:
-        return _action_form_error(record_id, exc, "effect", values)
-    except svc.Conflict as exc:
-        return _already_moved(record_id, exc)
-    flash("已办结。", "success")
-    return redirect(url_for("records.view", record_id=record_id))
+    return perform_action(record_id, "close",
+                          lambda record: svc.close_record(current_user, record.id, payload, form_version()),
+                          field="effect", values=values, success="已办结。")
 
 
 @bp.post("/<id:record_id>/void")
 def void(record_id: int):
-    record = require(current_user, "void", _record_or_404(record_id))
     values = {"reason": request.form.get("reason", "")}
-    try:
-        svc.void_record(current_user, record.id, values["reason"], _version())
-    except svc.StaleVersion as exc:
-        return _action_form_error(record_id, exc, "reason", values)
-    except svc.Conflict as exc:
-        return _already_moved(record_id, exc)
-    except DomainError as exc:
-        return _action_form_error(record_id, exc, "reason", values)
-    flash(f"已作废（文号 {record.number} 保留）。", "success")
-    return redirect(url_for("records.view", record_id=record_id))
+    return perform_action(record_id, "void",
+                          lambda record: svc.void_record(current_user, record.id, values["reason"], form_version()),
+                          field="reason", values=values,
+                          success=lambda record: f"已作废（文号 {record.number} 保留）。")
 
 
 @bp.get("/mine")

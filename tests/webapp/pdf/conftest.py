@@ -3,27 +3,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.rules.rules_testdata import BASE_RECORD
 from webapp.pdf import DocumentRecord, RegisterRow, find_font
 from webapp.pdf.formatting import SHANGHAI
 
 UPDATED = datetime(2026, 11, 27, 9, 30, tzinfo=SHANGHAI)
 
 RECORD = {
-    "catalog_code": "ZD-TD-03", "method": "admonition", "stage": "during", "form": "written",
-    "initiated_by": "ex_officio", "applied_at": None, "unit": "自然资源开发利用科",
-    "officers": ["张明", "李华"], "guided_at": "2026-11-20T10:00:00+08:00",
-    "place": "周村区王村镇某村临时用地现场",
-    "target": {"name": "淄博某建材有限公司", "kind": "organization",
-               "id_number": "914403001922038216", "contact": "王经理", "phone": "13905330000"},
-    "subject": "临时用地期满未复垦归还",
+    **BASE_RECORD,
     "content": "经现场核查，临时用地已期满，现场仍堆放砂石料。\n指导人员宣讲了土地复垦的有关规定。",
     "problem": "你单位临时用地使用期满后，未在规定期限内完成土地复垦并归还土地。",
     "opinion": "一、建议在30日内清理临时用地上的砂石料。\n二、建议按照土地复垦方案恢复种植条件。",
-    "legal_basis": [{"law": "中华人民共和国土地管理法", "articles": ["第五十七条"]}],
-    "informed_of_voluntariness": True, "written_requested": False, "oral_confirmation": None,
-    "contact_person": "李华", "contact_phone": "0533-6180000",
-    "admonition_conditions": {"minor": True, "no_intent": True, "corrected": True, "no_harm": True},
-    "case": None, "project": None, "follow_up_due": "2026-12-20", "result": "adopted",
     "effect": "企业已清理完毕现场砂石料，并委托复垦单位编制实施计划。",
 }
 
