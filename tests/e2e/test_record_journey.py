@@ -78,10 +78,13 @@ def test_journey_admonition_review_file_close(page, live_server, screenshot, ass
     expect(reviewer.locator(".queue-item")).to_contain_text("必须")
     assert_accessible_page(reviewer, "待审查队列")
     reviewer.get_by_role("link", name="临时用地期满未复垦归还").click()
+    expect(reviewer.locator(".principle", has_text="自愿")).to_contain_text("⚠ 需审查")
+    assert_accessible_page(reviewer, "审查记录页")
     reviewer.get_by_label("审查意见").fill("已核实，措辞不影响自愿原则，同意备案。")
     reviewer.get_by_role("button", name="审查通过并备案").click()
     expect(reviewer.locator(".doc-number")).to_have_text(re.compile(r"指导书〔20\d\d〕1号"))
     screenshot_page(reviewer, "04-approved")
+    assert_accessible_page(reviewer, "已备案记录页")
     reviewer.close()
 
     page.goto(record_url)
