@@ -154,7 +154,7 @@ _TYPE_DETAILS = {
 
 def _detail(error: dict, path: str) -> str:
     kind = error["type"]
-    general = ".".join(p for p in path.split(".") if not p.isdigit())
+    general = ".".join(p for p in path.split(".") if not v.is_index(p))
     if kind == "literal_error":
         labels = "、".join(v.FIELD_VOCABULARY.get(general, {}).values())
         return f"应为以下之一：{labels}" if labels else "取值无效"

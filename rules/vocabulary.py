@@ -128,8 +128,13 @@ FIELD_VOCABULARY = {
 }
 
 
+def is_index(part: str) -> bool:
+    """A list index in a dotted path ("officers.1"); ASCII only: "¹".isdigit() is true too."""
+    return part.isascii() and part.isdigit()
+
+
 def _general_path(path: str) -> str:
-    return ".".join(p for p in path.split(".") if not p.isdigit())
+    return ".".join(p for p in path.split(".") if not is_index(p))
 
 
 def field_label(path: str) -> str:
@@ -140,7 +145,7 @@ def field_label(path: str) -> str:
     label = FIELD_LABELS.get(_general_path(path))
     if label is None:
         return f"“{path}”"
-    items = "".join(f"（第{int(p) + 1}项）" for p in parts if p.isdigit())
+    items = "".join(f"（第{int(p) + 1}项）" for p in parts if is_index(p))
     return label + items
 
 

@@ -9,11 +9,18 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from webapp import create_app
 from webapp.extensions import db
+
+# CI replays the same examples every run (a failure there is reproducible); developers' runs
+# explore new ones. No deadline: CI machines are shared and noisy.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 TEST_PASSWORD = "correct-horse-42"
 # Fast hash for fixture users only; the real scheme (scrypt) is tested in test_accounts.

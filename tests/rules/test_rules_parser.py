@@ -111,3 +111,13 @@ def test_arbitrary_dicts_with_real_keys_never_raise(raw):
     report = evaluate(raw, now=NOW)
     assert report.outcome in {"blocked", "review", "clean"}
     assert all(f.message for f in report.findings)
+
+
+def test_field_paths_with_unicode_digits_never_raise():
+    """"¹".isdigit() is true but int("¹") fails: found by hypothesis on a fresh machine."""
+    from rules import evaluate
+    from rules.vocabulary import field_label
+
+    assert field_label("officers.¹") == "“officers.¹”"
+    report = evaluate({"officers": {"¹": "张明"}, "target": {"²": 1}})
+    assert report.outcome == "blocked"

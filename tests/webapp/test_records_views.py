@@ -298,3 +298,15 @@ def test_service_refuses_non_object_input(app):
 
     with app.app_context(), pytest.raises(InvalidInput):
         typed_fields(["not", "a", "record"])
+
+
+@pytest.mark.parametrize("field,value", [("version", "¹"), ("version", "9" * 40), ("record_id", "²"),
+                                         ("record_id", "99999999999999999999")])
+def test_odd_numbers_in_hidden_fields_are_not_500(app, client, staff, field, value):
+    post_form(client, staff, "/records/new", valid_record(subject="隐藏字段"))
+    saved = record_by_subject(app, "隐藏字段")
+    data = form_data(valid_record(subject="隐藏字段改"), csrf=staff.csrf_token(), version=saved.version)
+    data[field] = value
+    response = client.post(f"/records/{saved.id}/edit", data=data)
+    assert response.status_code == (409 if field == "version" else 302)  # no readable version: never saved blindly
+    assert client.post("/records/validate", data=data).status_code == 200

@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10:
         return None
     return db.session.get(User, int(user_id))
 

@@ -14,7 +14,7 @@ from webapp.models.record import SHANGHAI, STATUSES
 from webapp.records import queries
 from webapp.records.findings import group_findings
 from webapp.records.forms import (
-    CHOICES, errors_by_field, form_from_record, form_values_from_request, officer_inputs,
+    CHOICES, errors_by_field, form_int, form_from_record, form_values_from_request, officer_inputs,
     record_from_form,
 )
 from webapp.services import DomainError
@@ -38,10 +38,7 @@ def record_or_404(record_id: int) -> GuidanceRecord:
 
 
 def form_version() -> int | None:
-    raw = request.form.get("version", "")
-    if not raw.isdigit():
-        return None
-    return int(raw)
+    return form_int(request.form.get("version"))
 
 
 def _form_page(record: GuidanceRecord | None, values: dict, *, errors=None, report=None,
@@ -100,7 +97,9 @@ def _save(record_id: int | None):
         if record_id is None:
             record = svc.create_draft(current_user, raw)
         else:
-            record = svc.update_draft(current_user, record_id, raw, form_version())
+            # A form without a readable version cannot prove it saw the latest save: version 0
+            # matches no record, so it is refused as stale instead of overwriting blindly.
+            record = svc.update_draft(current_user, record_id, raw, form_version() or 0)
     except svc.InvalidInput as exc:
         findings = [f.to_dict() for f in exc.findings]
         return _form_page(record, values, errors=errors_by_field(findings),
@@ -132,8 +131,7 @@ def _flash_submitted(result: svc.SubmitResult) -> None:
 @bp.post("/validate")
 def validate():
     """Live findings while typing: only the panel is rendered; nothing is saved."""
-    record_id = request.form.get("record_id", "")
-    record_id = int(record_id) if record_id.isdigit() else None
+    record_id = form_int(request.form.get("record_id"))
     if record_id is not None:
         record_or_404(record_id)
     report = svc.preview_report(record_from_form(request.form), record_id).to_dict()

@@ -5,6 +5,7 @@ import re
 from typing import Any, Mapping
 
 from rules import vocabulary as vocab
+from rules.vocabulary import is_index
 from werkzeug.datastructures import MultiDict
 
 from webapp.models.record import SHANGHAI, GuidanceRecord
@@ -113,9 +114,18 @@ def _local_input(moment) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
+def form_int(raw: str | None, *, high: int = 2**31 - 1) -> int | None:
+    """A whole number typed or posted in a form, or None (never an exception)."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= high else None
+
+
 def field_name(path: str) -> str:
     """The form input a finding's field path belongs to (officers.1 → officers)."""
-    parts = [p for p in path.split(".") if not p.isdigit()]
+    parts = [p for p in path.split(".") if not is_index(p)]
     if parts and parts[0] == "legal_basis":
         return "legal_basis"
     return ".".join(parts) or "catalog_code"
