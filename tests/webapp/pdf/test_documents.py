@@ -1,7 +1,6 @@
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from datetime import timedelta
@@ -184,7 +183,6 @@ def test_missing_or_unusable_font_names_the_setting(tmp_path):
             find_font(str(noto))
 
 
-@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
 def test_first_pages_are_not_blank(make_doc, font, tmp_path, register_rows, updated_at):
     from PIL import Image
 
