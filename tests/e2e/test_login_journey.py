@@ -31,3 +31,18 @@ def test_journey_htmx_is_loaded_and_boosts_links(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_contain_text("李法")
     assert page.evaluate("typeof htmx !== 'undefined' && htmx.version") == "2.0.11"
     assert page.evaluate("htmx.config.responseHandling.some(r => r.code.includes('22') && r.swap)")
+
+
+def test_journey_lists_rules_and_public_catalog_are_accessible(page, live_server, assert_accessible):
+    page.goto(f"{live_server}/catalog")
+    expect(page.get_by_role("heading", level=1)).to_have_text("自然资源行政指导目录清单")
+    page.get_by_label("检索事项").fill("矿产")
+    expect(page.locator("#catalog-items")).to_contain_text("ZD-KC")
+    expect(page.locator("#catalog-items")).not_to_contain_text("ZD-TD-03")
+    assert_accessible("目录清单（公开）")
+    login(page, live_server, "staff")
+    for link, heading in (("我的记录", "我的记录"), ("备案记录", "备案记录"), ("规则说明", "规则说明"),
+                          ("指导目录", "自然资源行政指导目录清单")):
+        page.get_by_role("navigation", name="主导航").get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        assert_accessible(link)
