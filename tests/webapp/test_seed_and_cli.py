@@ -119,3 +119,22 @@ def test_cli_unreachable_database_is_one_clear_line(tmp_path):
     assert result.exit_code == 1
     assert "无法连接数据库" in result.output and "DATABASE_URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_backup_writes_a_consistent_copy_and_never_overwrites(app, runner, tmp_path):
+    target = tmp_path / "backup.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        import sqlite3
+
+        copy = sqlite3.connect(target)
+        assert copy.execute("SELECT count(*) FROM catalog_item").fetchone()[0] == 39
+        assert copy.execute("SELECT count(*) FROM user_account").fetchone()[0] == 6
+        copy.close()
+    else:
+        assert target.read_bytes()[:5] == b"PGDMP"  # pg_dump custom format
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code == 1 and "不会覆盖" in again.output
