@@ -21,10 +21,8 @@ NAVIGATION = (
     ("records.new", "新建记录", "create_record"),
     ("review.queue", "待审查", "review_queue"),
     ("records.filed", "备案记录", "view_register"),
-    ("register.index", "登记簿", "view_register"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
-    ("admin.users", "用户管理", "manage_users"),
 )
 
 
@@ -48,7 +46,7 @@ def diff_value(value, field: str = "") -> str:
     """An audit value as a reader wants it: enum labels, lists joined, empty shown as —."""
     from rules import vocabulary
 
-    labels = vocabulary.FIELD_VOCABULARY.get(field) or ({**STATUSES} if field == "status" else None)
+    labels = vocabulary.FIELD_VOCABULARY.get(field) or (STATUSES if field == "status" else None)
     if labels and isinstance(value, str):
         return labels.get(value, value)
     if value is None or value == "" or value == []:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
+from webapp.auth import bearer_token
 from webapp.extensions import csrf, db
 from webapp.services import DomainError
 from webapp.services import records as svc
@@ -28,16 +29,11 @@ def error_json(status: int, message: str, findings=()):
     return jsonify({"error": message, "findings": [f.to_dict() for f in findings]}), status
 
 
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")  # same test as auth.load_user_from_bearer
-    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
-
-
 @bp.before_request
 def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    token = bearer_token()
+    token = bearer_token(request)
     if token is not None:
         # A token decides alone: a cookie of another user sent alongside must not win.
         user = user_for_token(token) if token else None

@@ -6,7 +6,6 @@ from datetime import datetime
 import rules
 from flask import current_app, request
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from webapp.api import bp
 from webapp.api import schemas as s
@@ -15,7 +14,7 @@ from webapp.api.bodies import (
     take_version,
 )
 from webapp.api.present import answer, record_detail, record_summary
-from webapp.auth.permissions import PUBLIC_STATUSES, require, require_view
+from webapp.auth.permissions import require, require_view, visible_records
 from webapp.extensions import db
 from webapp.models import GuidanceRecord, Unit
 from webapp.models.record import SHANGHAI, STATUSES, TARGET_FIELDS
@@ -144,14 +143,3 @@ def list_records():
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
     return answer(s.RecordPage, {"items": [record_summary(r) for r in items], "next": next_cursor})
-
-
-def visible_records(user):
-    """permissions.can_view as a query (a test checks the two agree for every role)."""
-    query = select(GuidanceRecord)
-    if user.role in ("reviewer", "admin"):
-        return query
-    if user.role == "staff":
-        return query.where(or_(GuidanceRecord.status.in_(PUBLIC_STATUSES),
-                               GuidanceRecord.owner_unit_id == user.unit_id))
-    return query.where(GuidanceRecord.status.in_(PUBLIC_STATUSES))

@@ -28,12 +28,16 @@ def load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id))
 
 
+def bearer_token(req) -> str | None:
+    """The token of an `Authorization: Bearer …` header, or None without one."""
+    header = req.headers.get("Authorization", "")
+    return header[len("Bearer "):].strip() if header.startswith("Bearer ") else None
+
+
 @login_manager.request_loader
 def load_user_from_bearer(req) -> User | None:
-    header = req.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return user_for_token(header[len("Bearer "):].strip())
-    return None
+    token = bearer_token(req)
+    return user_for_token(token) if token else None
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import or_, select
 from werkzeug.exceptions import Forbidden, NotFound
+
+from webapp.models import GuidanceRecord
 
 PUBLIC_STATUSES = frozenset({"filed", "closed", "voided"})
 
@@ -51,6 +54,17 @@ def can_view(user, record) -> bool:
     if user.role in ("reviewer", "admin"):
         return True
     return user.role == "staff" and record.owner_unit_id == user.unit_id
+
+
+def visible_records(user):
+    """can_view as a query, for lists (a test checks the two agree for every role)."""
+    query = select(GuidanceRecord)
+    if user.role in ("reviewer", "admin"):
+        return query
+    if user.role == "staff":
+        return query.where(or_(GuidanceRecord.status.in_(PUBLIC_STATUSES),
+                               GuidanceRecord.owner_unit_id == user.unit_id))
+    return query.where(GuidanceRecord.status.in_(PUBLIC_STATUSES))
 
 
 def denial(user, action: str, record) -> str | None:

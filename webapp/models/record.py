@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from rules import vocabulary
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,13 +15,7 @@ from webapp.models.user import Unit, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-STATUSES = {
-    "draft": "草稿",
-    "pending_review": "待审查",
-    "filed": "已备案",
-    "closed": "已办结",
-    "voided": "已作废",
-}
+STATUSES = vocabulary.STATUS  # SPEC §2 keys and labels, as the validator holds them
 
 # SPEC §3 top-level keys that map one-to-one onto a column of the same name.
 PLAIN_FIELDS = (

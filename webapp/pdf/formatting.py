@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from rules import vocabulary as vocab
+
 try:
     from zoneinfo import ZoneInfo
 
@@ -12,23 +14,11 @@ try:
 except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
     SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
+# Enum labels as the validator defines them (SPEC §2); one source for forms, pages and documents.
 LABELS: dict[str, dict[str, str]] = {
-    "method": {
-        "policy_guidance": "政策指引", "advice": "意见建议", "reminder": "提示提醒",
-        "admonition": "劝导警示", "commendation": "表扬鼓励", "case_revisit": "案件回访",
-    },
-    "stage": {"before": "事前", "during": "事中", "after": "事后"},
-    "form": {"written": "书面", "oral": "口头"},
-    "initiated_by": {"ex_officio": "依职权", "application": "依申请"},
-    "target_kind": {"person": "自然人", "organization": "法人或其他组织"},
-    "result": {
-        "pending": "待反馈", "adopted": "已采纳",
-        "partially_adopted": "部分采纳", "not_adopted": "未采纳",
-    },
-    "status": {
-        "draft": "草稿", "pending_review": "待审查", "filed": "已备案",
-        "closed": "已办结", "voided": "已作废",
-    },
+    "method": vocab.METHOD, "stage": vocab.STAGE, "form": vocab.FORM,
+    "initiated_by": vocab.INITIATED_BY, "target_kind": vocab.TARGET_KIND, "result": vocab.RESULT,
+    "status": vocab.STATUS,
 }
 
 

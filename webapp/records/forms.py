@@ -145,14 +145,5 @@ def officer_inputs(officers: list[str]) -> list[str]:
     return list(officers) + [""] * max(MIN_OFFICER_INPUTS - len(officers), 1)
 
 
-CHOICES = {
-    "method": vocab.METHOD,
-    "stage": vocab.STAGE,
-    "form": vocab.FORM,
-    "initiated_by": vocab.INITIATED_BY,
-    "target.kind": vocab.TARGET_KIND,
-    "result": vocab.RESULT,
-    "case.kind": vocab.CASE_KIND,
-    "project.kind": vocab.PROJECT_KIND,
-    "oral_confirmation": vocab.ORAL_CONFIRMATION,
-}
+# The choices of each enum input are the validator's own vocabularies.
+CHOICES = vocab.FIELD_VOCABULARY

@@ -7,6 +7,7 @@ from flask import current_app
 from rules import vocabulary as vocab
 from sqlalchemy import func, select
 
+from webapp.auth.permissions import PUBLIC_STATUSES
 from webapp.extensions import db
 from webapp.models import CatalogItem, GuidanceRecord
 from webapp.pdf import (
@@ -17,7 +18,6 @@ from webapp.services.audit import record_event
 from webapp.db_setup import write_transaction
 
 OPINION_METHODS = frozenset({"advice", "admonition"})
-REGISTER_STATUSES = ("filed", "closed", "voided")
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
@@ -48,7 +48,7 @@ def opinion_letter(record: GuidanceRecord) -> bytes:
 
 
 def register_rows(year: int, unit_id: int | None = None) -> list[GuidanceRecord]:
-    query = (select(GuidanceRecord).where(GuidanceRecord.status.in_(REGISTER_STATUSES),
+    query = (select(GuidanceRecord).where(GuidanceRecord.status.in_(PUBLIC_STATUSES),
                                           GuidanceRecord.number_year == year)
              .order_by(GuidanceRecord.number_seq))
     if unit_id is not None:
