@@ -11,6 +11,7 @@ from .catalog import Catalog, CatalogItem, load_catalog
 from .engine import RULESET, Finding, Report, evaluate
 from .history import HistorySource, ListHistory
 from .model import GuidanceRecord, parse_record
+from .reading_shim import Reading, read_record, target_key
 from .ruleset import Rule, RuleSet, RuleSetError, load_ruleset, parse_ruleset
 from .vocabulary import FIELD_LABELS, PRINCIPLES, field_label, key_for_label
 

@@ -69,7 +69,12 @@ def evaluate(record: Any, *, phase: Phase = "submit", catalog: Catalog | None = 
         now = datetime.now(SHANGHAI)
     elif now.tzinfo is None:
         now = now.replace(tzinfo=SHANGHAI)
-    parsed = parse_record(record)
+    from .reading_shim import Reading
+    if isinstance(record, Reading):
+        from .model import ParsedRecord
+        parsed = ParsedRecord(record.record, list(record.issues), record.bad_fields)
+    else:
+        parsed = parse_record(record)
     ctx = Context(parsed, catalog if catalog is not None else load_catalog(),
                   history, now, rules.history_days)
     plan = rules.plans[phase]

@@ -68,7 +68,7 @@ VOCABULARIES = {
 
 # Dotted field path → Chinese label, in the order of the entry form.
 FIELD_LABELS = {
-    "catalog_code": "指导事项（目录编码）",
+    "catalog_code": "目录事项",
     "method": "指导方式",
     "stage": "实施环节",
     "form": "指导形式",
@@ -84,7 +84,7 @@ FIELD_LABELS = {
     "target.id_number": "指导对象证件号码",
     "target.contact": "指导对象联系人",
     "target.phone": "指导对象联系电话",
-    "subject": "指导事项名称",
+    "subject": "指导事项",
     "content": "指导内容",
     "problem": "存在问题",
     "opinion": "指导意见",
@@ -110,7 +110,7 @@ FIELD_LABELS = {
     "project.kind": "项目类型",
     "follow_up_due": "回访期限",
     "result": "指导结果",
-    "effect": "指导效果",
+    "effect": "指导取得的效益、效果",
 }
 _FIELD_RANK = {path: i for i, path in enumerate(FIELD_LABELS)}
 
@@ -171,3 +171,27 @@ def label_to_key_map(vocabulary: dict[str, str]) -> dict[str, str]:
     table = {label: key for key, label in vocabulary.items()}
     table.update({key: key for key in vocabulary})
     return table
+
+# Workflow words: what a user can do to a record (buttons, refusals) and what the audit shows.
+ACTIONS = {"edit": "修改", "submit": "提交", "approve": "审查通过", "return": "退回", "close": "办结",
+           "void": "作废", "mark_good_practice": "标记典型经验"}
+AUDIT_ACTIONS = {"create": "创建草稿", "update": "修改", "submit": "提交", "file": "备案编号",
+                 "approve": "审查通过", "return": "退回修改", "close": "办结", "void": "作废",
+                 "document": "生成文书", "export": "导出", "good_practice": "标记典型经验",
+                 "good_practice_removed": "取消典型经验"}
+DECISIONS = {"approve": "审查通过", "return": "退回修改"}
+# A principle's state in the findings panel.
+PRINCIPLE_STATES = {"ok": "✓ 符合", "warning": "⚠ 需审查", "error": "✗ 须修改"}
+# Methods whose guidance is also issued as a 行政指导意见书 (SPEC §6).
+OPINION_LETTER_METHODS = ("advice", "admonition")
+# Labels of the record's own bookkeeping fields (not part of SPEC §3).
+RECORD_LABELS = {"status": "状态", "number": "文号"}
+# The six principles of the work plan in one sentence each (home page, rules page).
+PRINCIPLE_SUMMARIES = {
+    "voluntary": "以相对人自愿为前提，不得强制或变相强制。",
+    "lawful": "在法定职责范围内进行，不得以行政指导代替行政执法。",
+    "reasonable": "方法必要、适当，避免给相对人带来不必要的负担。",
+    "fair_open": "指导事项应当公开，保障知情权、参与权和救济权。",
+    "convenient": "简明高效，灵活多样，为相对人提供便利。",
+    "effective": "以最小的投入得到最大的收益，能够被当事人认可。",
+}

@@ -64,7 +64,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.after_request(add_vary_header)
     app.url_map.converters["id"] = RecordIdConverter
 
-    from webapp import auth, catalog, cli, documents, main, records, review, rules_page
+    from webapp import auth, catalog, cli, documents, main, records, register, review, rules_page, stats
     from webapp import api
 
     auth.init_app(app)
@@ -72,6 +72,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     catalog.init_app(app)
     main.init_app(app)
     records.init_app(app)
+    register.init_app(app)
+    stats.init_app(app)
     review.init_app(app)
     rules_page.init_app(app)
     api.init_app(app)

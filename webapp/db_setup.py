@@ -8,6 +8,7 @@ from typing import Iterator
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from webapp.extensions import db
 
@@ -43,17 +44,46 @@ def is_sqlite() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
+class ForeignChanges(RuntimeError):
+    """write_transaction() met changes made outside any write transaction: a bug, never rolled back."""
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session, _context):
+    session.info["flushed"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_flush(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("flushed", None)
+
+
+def _has_changes(session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get("flushed"))
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """The one way services change data: a fresh transaction that commits on success.
+    """The one way services change data: one transaction that commits on success.
 
+    Services compose: inside another write_transaction() this joins the outer one (which
+    commits or rolls back for both). A read-only transaction left open by earlier reads is
+    ended first (it holds no work); uncommitted changes from elsewhere are refused, never
+    silently rolled back.
     On SQLite the write lock is taken at BEGIN (IMMEDIATE), so two writers queue on the
     busy timeout instead of failing with "database is locked" when a read upgrades to a write.
     """
     session = db.session()  # the request-scoped Session itself
+    if session.info.get("write_transaction"):
+        yield  # joined: the outermost write_transaction commits
+        return
     if session.in_transaction():
-        session.rollback()
+        if _has_changes(session):
+            raise ForeignChanges("uncommitted changes outside write_transaction(); refusing to discard them")
+        session.rollback()  # ends the read-only transaction (it holds no work) so the write one starts fresh
     token = _begin_immediate.set(True)
+    session.info["write_transaction"] = True
     try:
         session.connection()  # begins now, under the flag
         yield
@@ -62,4 +92,5 @@ def write_transaction() -> Iterator[None]:
         session.rollback()
         raise
     finally:
+        session.info.pop("write_transaction", None)
         _begin_immediate.reset(token)

@@ -38,7 +38,7 @@ def wants_json() -> bool:
 def error_response(status: int, message: str):
     if wants_json():
         return jsonify({"error": message, "findings": []}), status
-    return render_template("errors/error.html", status=status, title=TITLES.get(status, "错误"),
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, "出错了"),
                            message=message), status
 
 

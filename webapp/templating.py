@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
 from flask_login import current_user
+from rules import vocabulary
+from rules.model import SHANGHAI
 
-from webapp.auth.permissions import can
-from webapp.models.record import STATUSES
 from webapp.models.user import ROLES
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from webapp.services.policy import can
 
 # (endpoint, label, permission or None for everyone logged in). Items whose endpoint is not
 # registered are left out, so the menu never links to a page that does not exist.
@@ -19,8 +17,9 @@ NAVIGATION = (
     ("main.home", "首页", None),
     ("records.mine", "我的记录", "create_record"),
     ("records.new", "新建记录", "create_record"),
-    ("review.queue", "待审查", "review_queue"),
-    ("records.filed", "备案记录", "view_register"),
+    ("review.queue", vocabulary.STATUS["pending_review"], "review_queue"),
+    ("register.index", "台账", "view_register"),
+    ("stats.index", "统计", "view_register"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
 )
@@ -44,9 +43,7 @@ def cn_datetime(value: datetime | None) -> str:
 
 def diff_value(value, field: str = "") -> str:
     """An audit value as a reader wants it: enum labels, lists joined, empty shown as —."""
-    from rules import vocabulary
-
-    labels = vocabulary.FIELD_VOCABULARY.get(field) or (STATUSES if field == "status" else None)
+    labels = vocabulary.FIELD_VOCABULARY.get(field) or (vocabulary.STATUS if field == "status" else None)
     if labels and isinstance(value, str):
         return labels.get(value, value)
     if value is None or value == "" or value == []:
@@ -60,17 +57,18 @@ def diff_value(value, field: str = "") -> str:
     return str(value)
 
 
+def label_of(path: str) -> str:
+    """The on-screen label of a field path: the validator's own (one vocabulary)."""
+    return vocabulary.RECORD_LABELS.get(path) or vocabulary.field_label(path)
+
+
 def init_app(app: Flask) -> None:
-    from rules import field_label
-
-    from webapp.auth.permissions import mask_id_number
-
     app.add_template_filter(cn_date, "cn_date")
     app.add_template_filter(cn_datetime, "cn_datetime")
     app.add_template_filter(diff_value, "diff_value")
-    app.add_template_filter(mask_id_number, "mask_id")
-    app.add_template_filter(lambda path: field_label(path) if path not in ("status", "number") else
-                            {"status": "状态", "number": "文号"}[path], "field_label")
+    app.add_template_filter(label_of, "field_label")
+    app.add_template_global(label_of, "field_label")
+    app.add_template_global(vocabulary, "vocab")
 
     @app.context_processor
     def navigation():
@@ -79,5 +77,5 @@ def init_app(app: Flask) -> None:
             for endpoint, label, permission in NAVIGATION:
                 if endpoint in app.view_functions and (permission is None or can(current_user, permission)):
                     items.append({"endpoint": endpoint, "label": label, "url": url_for(endpoint)})
-        return {"nav_items": items, "ROLES": ROLES, "STATUSES": STATUSES,
+        return {"nav_items": items, "ROLES": ROLES, "STATUSES": vocabulary.STATUS,
                 "BUREAU_NAME": app.config["BUREAU_NAME"]}

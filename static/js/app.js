@@ -23,3 +23,26 @@ document.addEventListener("htmx:load", showMethodSections);
 document.addEventListener("change", function (event) {
   if (event.target.matches && event.target.matches("[data-method-select]")) { showMethodSections(); }
 });
+// Exports can take a while: say so until the download starts (the server sets a cookie then).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a[data-export]");
+  if (!link) { return; }
+  var token = Math.random().toString(36).slice(2, 12);
+  var url = new URL(link.href, window.location.href);
+  url.searchParams.set("dl", token);
+  link.href = url.toString();
+  var status = link.parentElement.querySelector(".export-status");
+  if (!status) { return; }
+  status.hidden = false;
+  status.textContent = "正在生成“" + link.textContent + "”，请稍候；数据量大时可能需要几十秒。";
+  var started = Date.now();
+  var timer = setInterval(function () {
+    if (document.cookie.indexOf("export_ready=" + token) !== -1) {
+      clearInterval(timer);
+      status.textContent = "“" + link.textContent + "”已开始下载。";
+    } else if (Date.now() - started > 600000) {
+      clearInterval(timer);
+      status.textContent = "导出时间过长，请缩小查询条件后重试。";
+    }
+  }, 500);
+});

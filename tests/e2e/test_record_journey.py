@@ -26,9 +26,9 @@ def fill_admonition(page):
     page.get_by_label("已告知当事人").check()
     page.get_by_label("存在问题").fill("临时用地于2026年10月期满，尚未完成复垦。")
     page.get_by_label("指导意见").fill("建议在一个月内完成复垦并申请验收。")
-    page.get_by_label("违法情节较轻").check()
+    page.get_by_label("违法行为轻微").check()
     page.get_by_label("已及时纠正").check()
-    page.get_by_label("没有造成危害后果").check()  # 无主观故意 left unchecked: not lawful
+    page.get_by_label("未造成危害后果").check()  # 无主观故意 left unchecked: not lawful
     page.get_by_label("指导联系人").fill("李华")
     page.get_by_label("联系电话", exact=True).fill("0533-6180000")
     page.get_by_label("回访期限").fill("2026-12-20")

@@ -1,10 +1,10 @@
-"""The role/unit permission helper every view uses."""
+"""The policy table every view, the API and the documents use (webapp/services/policy.py)."""
 from types import SimpleNamespace
 
 import pytest
-from werkzeug.exceptions import Forbidden, NotFound
-
-from webapp.auth.permissions import can, mask_id_number, require, require_view
+from webapp.services import NotAllowed as Forbidden
+from webapp.services import NotFound
+from webapp.services.policy import can, mask_id_number, require, require_view
 
 UNIT_A, UNIT_B = 1, 2
 

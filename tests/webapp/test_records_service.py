@@ -5,7 +5,8 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.exceptions import Forbidden, HTTPException
+from webapp.services import DomainError as HTTPException
+from webapp.services import NotAllowed as Forbidden
 
 from tests.webapp.records_data import VALID_CLOSE, org_target, user, uscc, valid_record
 from webapp.extensions import db
@@ -203,7 +204,7 @@ def test_only_reviewers_approve(app, who):
         record = pending()
         with pytest.raises(HTTPException) as excinfo:
             svc.approve_record(user(who), record.id)
-        assert excinfo.value.code in (403, 404)
+        assert excinfo.value.status in (403, 404)
         assert stored(record.id).status == "pending_review"
 
 
@@ -246,7 +247,7 @@ def test_staff_of_another_unit_cannot_submit(app):
         record = svc.create_draft(user("staff"), valid_record())
         with pytest.raises(HTTPException) as excinfo:
             svc.submit_record(user("staff2"), record.id)
-        assert excinfo.value.code == 404  # another unit's draft is not even visible
+        assert excinfo.value.status == 404  # another unit's draft is not even visible
         assert stored(record.id).status == "draft"
 
 

@@ -1,8 +1,6 @@
 """Reading request bodies and query parameters: anything malformed is a 400, never a 500."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -11,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from webapp.services import DomainError
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; larger ones cannot exist
+from webapp.services.policy import MAX_ID  # noqa: E402 — re-exported for the API modules
 
 
 class BadRequest(DomainError):
@@ -92,20 +90,3 @@ def int_arg(name: str, *, low: int, high: int) -> int | None:
     if not low <= value <= high:
         raise BadRequest(f"参数 {name} 应在 {low} 至 {high} 之间。")
     return value
-
-
-def encode_cursor(record_id: int) -> str:
-    return base64.urlsafe_b64encode(f"r:{record_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    """The id after which the next page starts; anything we did not issue → 400."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        text = ""
-    prefix, _, digits = text.partition(":")
-    if (prefix != "r" or not digits.isascii() or not digits.isdigit() or len(digits) > 10
-            or not 0 < int(digits) <= MAX_ID):
-        raise BadRequest("参数 after（分页游标）无效：请使用上一页返回的 next 值。")
-    return int(digits)

@@ -12,6 +12,8 @@ from webapp.api import schemas as s
 from webapp.api.bodies import MAX_ID
 from webapp.api.records import MAX_PAGE
 from webapp.models.record import STATUSES
+from webapp.services.register_filter import MAX_TEXT, SORT_LABELS, YEAR_RANGE
+from rules import vocabulary as vocab
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
@@ -115,16 +117,36 @@ def document() -> dict[str, Any]:
 
 
 def _list_parameters() -> list[dict]:
+    """The register's filters (SPEC §7), shared by /register, its exports and this list."""
+    def text(name: str, description: str) -> dict:
+        return {"name": name, "in": "query", "required": False, "description": description,
+                "schema": {"type": "string", "maxLength": MAX_TEXT}}
+
+    def keys(name: str, description: str, vocabulary: dict) -> dict:
+        return {"name": name, "in": "query", "required": False, "description": description + "（可重复）",
+                "style": "form", "explode": True,
+                "schema": {"type": "array", "items": {"type": "string", "enum": list(vocabulary)}}}
+
+    day = {"type": "string", "format": "date"}
     return [
-        {"name": "status", "in": "query", "required": False, "description": "状态",
-         "schema": {"type": "string", "enum": list(STATUSES)}},
+        keys("status", vocab.RECORD_LABELS["status"], STATUSES),
+        keys("method", vocab.FIELD_LABELS["method"], vocab.METHOD),
+        keys("stage", vocab.FIELD_LABELS["stage"], vocab.STAGE),
         {"name": "year", "in": "query", "required": False, "description": "指导时间（北京时间）所在年度",
-         "schema": {"type": "integer", "minimum": 2000, "maximum": 2999}},
-        {"name": "unit", "in": "query", "required": False,
-         "description": "记录所属单位的编号（单位 id，与 /register.pdf?unit= 相同）；不存在的单位 400",
-         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+         "schema": {"type": "integer", "minimum": YEAR_RANGE[0], "maximum": YEAR_RANGE[1]}},
+        text("unit", "记录所属单位的名称（如 自然资源开发利用科）；不存在的单位 400"),
+        text("catalog", "目录事项编码"),
+        text("field", "目录事项所属领域"),
+        text("officer", "指导人员姓名"),
+        text("q", "当事人名称、统一社会信用代码/身份证号码、指导事项或文号中包含的文字"),
+        {"name": "from", "in": "query", "required": False, "description": "指导日期起（含）", "schema": day},
+        {"name": "to", "in": "query", "required": False, "description": "指导日期止（含）", "schema": day},
+        {"name": "good", "in": "query", "required": False, "description": "1：只看典型经验",
+         "schema": {"type": "string", "enum": ["0", "1"]}},
+        {"name": "sort", "in": "query", "required": False, "description": "排序（默认 -id，最新登记在前）",
+         "schema": {"type": "string", "enum": list(SORT_LABELS)}},
         {"name": "after", "in": "query", "required": False,
-         "description": "分页游标：上一页的 next；无效游标 400", "schema": {"type": "string"}},
+         "description": "分页游标：上一页的 next（排序方式须相同）；无效游标 400", "schema": {"type": "string"}},
         {"name": "limit", "in": "query", "required": False, "description": "每页条数",
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}},
     ]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from rules import model as record_model
-from rules.vocabulary import OUTCOME, PRINCIPLES, SEVERITY, STATUS
+from rules.vocabulary import FIELD_LABELS, OUTCOME, PRINCIPLES, SEVERITY, STATUS
 
 Status = Literal[tuple(STATUS)]
 Record = record_model.GuidanceRecord
@@ -82,7 +82,7 @@ class RecordSummary(BaseModel):
     status: Status
     number: str | None
     subject: str | None
-    target: str | None = Field(description="指导对象名称")
+    target: str | None = Field(description=FIELD_LABELS["target.name"])
     guided_at: datetime | None
 
 

@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from webapp.extensions import db, login_manager
+from webapp.extensions import login_manager
 from webapp.models import User
-from webapp.services.accounts import authenticate, user_for_token
+from webapp.services.accounts import authenticate, user_by_id, user_for_token
 
 bp = Blueprint("auth", __name__)
 
@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
 def load_user(user_id: str) -> User | None:
     if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10:
         return None
-    return db.session.get(User, int(user_id))
+    return user_by_id(int(user_id))
 
 
 def bearer_token(req) -> str | None:

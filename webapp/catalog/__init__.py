@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, request
 
-from webapp.documents import pdf_response
 from webapp.htmx import render_page_or_partial
-from webapp.services import documents
+from webapp.http import pdf_response
+from webapp.services import documents, queries
 
 bp = Blueprint("catalog", __name__)
 
@@ -23,7 +23,7 @@ def _matches(item, query: str) -> bool:
 @bp.get("/catalog")
 def public():
     query = request.args.get("q", "").strip()[:100]
-    items = [i for i in documents.published_catalog() if not query or _matches(i, query)]
+    items = [i for i in queries.published_catalog() if not query or _matches(i, query)]
     return render_page_or_partial("catalog/index.html", "catalog/_items.html", items=items, q=query)
 
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from webapp.extensions import db
-from webapp.models import GuidanceRecord
+from webapp.services import queries
 
 bp = Blueprint("main", __name__)
 
@@ -18,9 +16,4 @@ def init_app(app: Flask) -> None:
 @bp.get("/")
 @login_required
 def home():
-    counts = dict(db.session.execute(
-        select(GuidanceRecord.status, func.count())
-        .where(GuidanceRecord.owner_unit_id == current_user.unit_id)
-        .group_by(GuidanceRecord.status)
-    ).all())
-    return render_template("main/home.html", counts=counts)
+    return render_template("main/home.html", counts=queries.unit_status_counts(current_user.unit_id))

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+import rules
 from rules import vocabulary
+from rules.model import SHANGHAI
+from sqlalchemy import false as sa_false
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.types import UTCDateTime, utcnow
 from webapp.models.user import Unit, User
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STATUSES = vocabulary.STATUS  # SPEC §2 keys and labels, as the validator holds them
 
@@ -33,7 +33,7 @@ class GuidanceRecord(db.Model):
     __table_args__ = (
         UniqueConstraint("number_year", "number_seq", name="uq_record_number_year_seq"),
         Index("ix_record_target_id_guided", "target_id_number", "guided_at"),
-        Index("ix_record_target_name_guided", "target_name", "guided_at"),
+        Index("ix_record_target_key_guided", "target_name_key", "guided_at"),
         Index("ix_record_owner_status", "owner_unit_id", "status"),
         Index("ix_record_status_id", "status", "id"),
     )
@@ -63,6 +63,8 @@ class GuidanceRecord(db.Model):
     guided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     place: Mapped[str | None] = mapped_column(String)
     target_name: Mapped[str | None] = mapped_column(String)
+    # rules.target_key(target_name): how the history rules compare targets (NFKC, case, spaces).
+    target_name_key: Mapped[str | None] = mapped_column(String)
     target_kind: Mapped[str | None] = mapped_column(String(20))
     target_id_number: Mapped[str | None] = mapped_column(String)
     target_contact: Mapped[str | None] = mapped_column(String)
@@ -94,6 +96,12 @@ class GuidanceRecord(db.Model):
     last_report: Mapped[dict | None] = mapped_column(JSON)
     filed_report: Mapped[dict | None] = mapped_column(JSON)
     document_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The rules' report of the draft as last saved (GET never re-evaluates).
+    draft_report: Mapped[dict | None] = mapped_column(JSON)
+    # 典型经验: marked by a reviewer on a filed or closed record.
+    good_practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    good_practice_reason: Mapped[str | None] = mapped_column(Text)
+    good_practice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     owner_unit: Mapped[Unit] = relationship(foreign_keys=[owner_unit_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
@@ -125,6 +133,7 @@ class GuidanceRecord(db.Model):
                 for f in TARGET_FIELDS:
                     if value is None or f in value:
                         setattr(self, f"target_{f}", None if value is None else value.get(f))
+                self.target_name_key = rules.target_key(self.target_name)
             elif key == "case":
                 self.case_info = value
             elif key in PLAIN_FIELDS:
@@ -153,6 +162,7 @@ class ReviewDecision(db.Model):
     decision: Mapped[str] = mapped_column(String(20))  # approve | return
     comment: Mapped[str | None] = mapped_column(Text)
     report: Mapped[dict | None] = mapped_column(JSON)  # the findings the reviewer saw
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the submit decided on (turnaround)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     record: Mapped[GuidanceRecord] = relationship(back_populates="decisions")

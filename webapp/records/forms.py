@@ -1,14 +1,16 @@
-"""HTML form ⇄ SPEC §3 record. Form fields are named by the record's dotted paths."""
+"""HTML form ⇄ SPEC §3 record: the only converter between the two (the tests use it too).
+
+Form inputs are named by the record's dotted paths. Normalising the values (trimming, labels,
+upper-casing) is the validator's job (rules.read_record), not this module's.
+"""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Mapping
 
 from rules import vocabulary as vocab
-from rules.vocabulary import is_index
-from werkzeug.datastructures import MultiDict
-
-from webapp.models.record import SHANGHAI, GuidanceRecord
+from rules.model import SHANGHAI
 
 MIN_OFFICER_INPUTS = 3
 MAX_FIELD_CHARS = 20_000  # far above every rule limit: the rules explain limits, this stops abuse
@@ -18,17 +20,18 @@ TEXT_FIELDS = ("catalog_code", "method", "stage", "form", "initiated_by", "unit"
 TARGET_FIELDS = ("name", "kind", "id_number", "contact", "phone")
 CONDITIONS = ("minor", "no_intent", "corrected", "no_harm")
 ARTICLE = re.compile(r"第[一二三四五六七八九十百千零〇0-9]+条(?:之[一二三四五六七八九十]+)?")
+CHECKED = "yes"
 
 
 def _text(form: Mapping[str, str], name: str) -> str | None:
-    value = (form.get(name) or "").strip()
+    value = form.get(name) or ""
     return value[:MAX_FIELD_CHARS] or None
 
 
 def _moment(value: str | None) -> str | None:
     """<input type=datetime-local> gives 2026-11-20T10:00; the rules read it as Asia/Shanghai."""
-    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value):
-        return value + ":00"
+    if value and re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value.strip(), re.ASCII):
+        return value.strip() + ":00"
     return value
 
 
@@ -50,95 +53,91 @@ def format_legal_basis(bases: list[dict] | None) -> str:
                      for b in bases or [])
 
 
-def record_from_form(form: MultiDict) -> dict[str, Any]:
-    """The §3 record the form describes; sections that do not apply to the method are left out."""
+def read_form(form) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One pass over a posted form: the §3 record it describes, and the values to show again.
+
+    Sections that do not apply to the chosen method are left out of the record; the values
+    shown again are exactly what the user sent, so nothing typed is ever lost.
+    """
+    shown: dict[str, Any] = {key: form.get(key, "") for key in form.keys()}
+    shown["officers"] = form.getlist("officers")
     data: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
     data["result"] = data["result"] or "pending"
     data["guided_at"] = _moment(_text(form, "guided_at"))
-    data["applied_at"] = _moment(_text(form, "applied_at")) if data["initiated_by"] == "application" else None
+    data["applied_at"] = (_moment(_text(form, "applied_at"))
+                          if (data["initiated_by"] or "").strip() == "application" else None)
     data["follow_up_due"] = _text(form, "follow_up_due")
-    data["officers"] = [name for name in (v.strip() for v in form.getlist("officers")) if name]
+    data["officers"] = [name[:MAX_FIELD_CHARS] for name in shown["officers"]]
     data["target"] = {f: _text(form, f"target.{f}") for f in TARGET_FIELDS}
     data["legal_basis"] = parse_legal_basis(_text(form, "legal_basis"))
-    data["informed_of_voluntariness"] = form.get("informed_of_voluntariness") == "yes"
-    data["written_requested"] = form.get("written_requested") == "yes"
-    if data["form"] != "oral":
+    data["informed_of_voluntariness"] = form.get("informed_of_voluntariness") == CHECKED
+    data["written_requested"] = form.get("written_requested") == CHECKED
+    if (data["form"] or "").strip() != "oral":
         data["oral_confirmation"] = None
-    method = data["method"]
+    method = (data["method"] or "").strip()
     data["admonition_conditions"] = (
-        {c: form.get(f"admonition_conditions.{c}") == "yes" for c in CONDITIONS}
+        {c: form.get(f"admonition_conditions.{c}") == CHECKED for c in CONDITIONS}
         if method == "admonition" else None)
     data["case"] = ({"decision_number": _text(form, "case.decision_number"),
                      "kind": _text(form, "case.kind"), "closed_on": _text(form, "case.closed_on")}
                     if method == "case_revisit" else None)
     data["project"] = ({"name": _text(form, "project.name"), "kind": _text(form, "project.kind")}
                        if method == "policy_guidance" else None)
-    return data
+    return data, shown
 
 
-def form_from_record(record: GuidanceRecord | None, defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Values for the form's inputs (strings, lists for officers) from a stored record."""
-    if record is None:
-        values: dict[str, Any] = {"result": "pending", "form": "written", "initiated_by": "ex_officio",
-                                  "target.kind": "organization", "officers": []}
-        values.update(defaults or {})
-        return values
-    data = record.to_interchange()
-    values = {name: data.get(name) or "" for name in TEXT_FIELDS}
-    values["guided_at"] = _local_input(record.guided_at)
-    values["applied_at"] = _local_input(record.applied_at)
+def record_from_form(form) -> dict[str, Any]:
+    return read_form(form)[0]
+
+
+def form_from_interchange(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Values for the form's inputs (strings; a list for officers) from a §3 record."""
+    values: dict[str, Any] = {name: data.get(name) or "" for name in TEXT_FIELDS}
+    values["guided_at"] = _local_input(data.get("guided_at"))
+    values["applied_at"] = _local_input(data.get("applied_at"))
     values["follow_up_due"] = data.get("follow_up_due") or ""
-    values["officers"] = list(record.officers or [])
+    values["officers"] = list(data.get("officers") or [])
+    target = data.get("target") or {}
     for f in TARGET_FIELDS:
-        values[f"target.{f}"] = getattr(record, f"target_{f}") or ""
-    values["legal_basis"] = format_legal_basis(record.legal_basis)
-    values["informed_of_voluntariness"] = "yes" if record.informed_of_voluntariness else ""
-    values["written_requested"] = "yes" if record.written_requested else ""
+        values[f"target.{f}"] = target.get(f) or ""
+    values["legal_basis"] = format_legal_basis(data.get("legal_basis"))
+    for flag in ("informed_of_voluntariness", "written_requested"):
+        values[flag] = CHECKED if data.get(flag) else ""
     for c in CONDITIONS:
-        values[f"admonition_conditions.{c}"] = "yes" if (record.admonition_conditions or {}).get(c) else ""
-    for key in ("decision_number", "kind", "closed_on"):
-        values[f"case.{key}"] = (record.case_info or {}).get(key) or ""
-    for key in ("name", "kind"):
-        values[f"project.{key}"] = (record.project or {}).get(key) or ""
+        values[f"admonition_conditions.{c}"] = CHECKED if (data.get("admonition_conditions") or {}).get(c) else ""
+    for part, keys in (("case", ("decision_number", "kind", "closed_on")), ("project", ("name", "kind"))):
+        for key in keys:
+            values[f"{part}.{key}"] = (data.get(part) or {}).get(key) or ""
     return values
 
 
-def form_values_from_request(form: MultiDict) -> dict[str, Any]:
-    """Exactly what the user sent, to show again after an error: nothing typed is ever lost."""
-    values: dict[str, Any] = {key: form.get(key, "") for key in form.keys()}
-    values["officers"] = form.getlist("officers")
+def new_form_values(defaults: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {"result": "pending", "form": "written", "initiated_by": "ex_officio",
+                              "target.kind": "organization", "officers": []}
+    values.update(defaults)
     return values
 
 
-def _local_input(moment) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M") if moment else ""
+def post_data(data: Mapping[str, Any], **extra: str) -> dict[str, Any]:
+    """What a browser posts for a §3 record: the inputs that have a value (tests, scripts)."""
+    values = form_from_interchange(data)
+    post = {key: value for key, value in values.items() if value not in ("", None)}
+    post["officers"] = values["officers"]
+    post.update(extra)
+    return post
 
 
-def form_int(raw: str | None, *, high: int = 2**31 - 1) -> int | None:
-    """A whole number typed or posted in a form, or None (never an exception)."""
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if value <= high else None
-
-
-def field_name(path: str) -> str:
-    """The form input a finding's field path belongs to (officers.1 → officers)."""
-    parts = [p for p in path.split(".") if not is_index(p)]
-    if parts and parts[0] == "legal_basis":
-        return "legal_basis"
-    return ".".join(parts) or "catalog_code"
-
-
-def errors_by_field(findings) -> dict[str, str]:
-    """Inline messages: the first error per input (findings are dicts or rules.Finding)."""
-    errors: dict[str, str] = {}
-    for f in findings:
-        f = f if isinstance(f, Mapping) else f.to_dict()
-        if f["severity"] == "error":
-            errors.setdefault(field_name(f["field"]), f["message"])
-    return errors
+def _local_input(moment: Any) -> str:
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
 
 
 def officer_inputs(officers: list[str]) -> list[str]:

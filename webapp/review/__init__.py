@@ -4,12 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, request, url_for
 from flask_login import current_user, login_required
 
-from webapp.auth.permissions import require
 from webapp.htmx import render_page_or_partial
-from webapp.records import form_version, perform_action
-from webapp.records import queries
-from webapp.records.findings import group_findings
+from webapp.http import form_version, perform_action
+from webapp.services import policy, queries
 from webapp.services import records as svc
+from webapp.services.presenting import group_findings
 
 bp = Blueprint("review", __name__)
 
@@ -21,7 +20,7 @@ def init_app(app: Flask) -> None:
 @bp.get("/review")
 @login_required
 def queue():
-    require(current_user, "review_queue")
+    policy.require(current_user, "review_queue")
     page = queries.paginate(queries.review_queue(), request.args.get("page", 1, type=int),
                             current_app.config["PAGE_SIZE"])
     return render_page_or_partial("review/queue.html", "review/_queue.html", page=page,

@@ -1,8 +1,13 @@
-"""verb_noun operations: the only code that commits. Services never touch `request`."""
+"""verb_noun operations: the only code that commits. Services never touch `request`.
+
+Nothing under webapp/services imports flask, werkzeug's HTTP layer or a blueprint package
+(tests/webapp/test_layering.py walks the imports); configuration comes through
+`webapp.extensions.settings`.
+"""
 
 
 class DomainError(Exception):
-    """A refusal the user can understand; views turn it into a 4xx with this message."""
+    """A refusal the user can understand; errors.py turns it into a 4xx with this message."""
 
     status = 400
 
@@ -17,3 +22,7 @@ class Conflict(DomainError):
 
 class NotAllowed(DomainError):
     status = 403
+
+
+class NotFound(DomainError):
+    status = 404

@@ -120,3 +120,7 @@ def user_for_token(token: str) -> User | None:
         return None
     user = db.session.scalar(select(User).where(User.api_token_hash == hash_token(token)))
     return user if user and user.active else None
+
+
+def user_by_id(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

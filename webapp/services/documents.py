@@ -1,35 +1,34 @@
 """The §6 documents from stored data: what goes into each PDF, and its hash at filing."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
-from flask import current_app
 from rules import vocabulary as vocab
-from sqlalchemy import func, select
 
-from webapp.auth.permissions import PUBLIC_STATUSES
-from webapp.extensions import db
-from webapp.models import CatalogItem, GuidanceRecord
+from webapp.extensions import db, settings
+from webapp.models import GuidanceRecord
 from webapp.pdf import (
     DocumentRecord, FontConfig, RegisterRow, catalog_pdf, find_font, guidance_document_pdf,
     opinion_letter_pdf, register_pdf, sha256_hex,
 )
-from webapp.services.audit import record_event
 from webapp.db_setup import write_transaction
+from webapp.services import queries
+from webapp.services.audit import record_event
 
-OPINION_METHODS = frozenset({"advice", "admonition"})
+log = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 def document_font() -> FontConfig:
-    return find_font(current_app.config["PDF_FONT_PATH"])
+    return find_font(settings["PDF_FONT_PATH"])
 
 
 def _document_record(record: GuidanceRecord) -> DocumentRecord:
     return DocumentRecord(
-        bureau=current_app.config["BUREAU_NAME"], number=record.number, status=record.status,
+        bureau=settings["BUREAU_NAME"], number=record.number, status=record.status,
         record=record.to_interchange(), filed_at=record.filed_at, updated_at=record.updated_at,
-        number_prefix=current_app.config["DOCUMENT_NUMBER_PREFIX"],
+        number_prefix=settings["DOCUMENT_NUMBER_PREFIX"],
     )
 
 
@@ -39,7 +38,7 @@ def guidance_document(record: GuidanceRecord) -> bytes:
 
 
 def has_opinion_letter(record: GuidanceRecord) -> bool:
-    return record.method in OPINION_METHODS
+    return record.method in vocab.OPINION_LETTER_METHODS
 
 
 def opinion_letter(record: GuidanceRecord) -> bytes:
@@ -47,23 +46,14 @@ def opinion_letter(record: GuidanceRecord) -> bytes:
     return opinion_letter_pdf(_document_record(record), document_font())
 
 
-def register_rows(year: int, unit_id: int | None = None) -> list[GuidanceRecord]:
-    query = (select(GuidanceRecord).where(GuidanceRecord.status.in_(PUBLIC_STATUSES),
-                                          GuidanceRecord.number_year == year)
-             .order_by(GuidanceRecord.number_seq))
-    if unit_id is not None:
-        query = query.where(GuidanceRecord.owner_unit_id == unit_id)
-    return db.session.scalars(query).all()
-
-
 def register(year: int, unit_id: int | None = None, unit_name: str | None = None) -> bytes:
     """行政指导事项登记簿 of one year (optionally one unit); same data → same bytes."""
-    records = register_rows(year, unit_id)
+    records = queries.document_register_rows(year, unit_id)
     rows = [RegisterRow(seq=i, guided_at=r.guided_at, subject=r.subject or "",
                         result=_result_label(r), officers=list(r.officers or []), number=r.number)
             for i, r in enumerate(records, start=1)]
     stamp = max((r.updated_at for r in records), default=datetime(year, 1, 1, tzinfo=timezone.utc))
-    subtitle = f"{current_app.config['BUREAU_NAME']}　{year}年度" + (f"　{unit_name}" if unit_name else "")
+    subtitle = f"{settings['BUREAU_NAME']}　{year}年度" + (f"　{unit_name}" if unit_name else "")
     return register_pdf(rows, title="行政指导事项登记簿", subtitle=subtitle, generated_at=stamp,
                         font=document_font())
 
@@ -73,15 +63,10 @@ def _result_label(record: GuidanceRecord) -> str:
     return f"{text}（已作废）" if record.status == "voided" else text
 
 
-def published_catalog() -> list[CatalogItem]:
-    return db.session.scalars(select(CatalogItem).where(CatalogItem.published, CatalogItem.active)
-                              .order_by(CatalogItem.code)).all()
-
-
 def catalog_document() -> bytes:
-    items = published_catalog()
-    stamp = db.session.scalar(select(func.max(CatalogItem.updated_at))) or EPOCH
-    return catalog_pdf([i.to_interchange() for i in items], bureau=current_app.config["BUREAU_NAME"],
+    items = queries.published_catalog()
+    stamp = queries.catalog_stamp() or EPOCH
+    return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
                        generated_at=stamp, font=document_font())
 
 
@@ -94,7 +79,7 @@ def record_document_hash(record_id: int, user_id: int) -> str | None:
     try:
         digest = sha256_hex(guidance_document(record))
     except Exception:  # the filing stands; the hash is recorded when the font is fixed and it is re-run
-        current_app.logger.exception("document hash for record %s failed", record_id)
+        log.exception("document hash for record %s failed", record_id)
         return None
     with write_transaction():
         record = db.session.get(GuidanceRecord, record_id)

@@ -1,6 +1,8 @@
 """The guidance-record workflow (SPEC §5): draft → submit → review → filed → closed | voided.
 
-Each public function is one transaction (write_transaction) and writes its audit event there.
+Each public function is one write transaction (it opens one, or joins the caller's) and writes
+its audit event there. Submitted data is read once (rules.read_record) and evaluated once; a
+stored record is evaluated from its columns, never re-serialised and parsed again.
 """
 from __future__ import annotations
 
@@ -9,24 +11,21 @@ from datetime import datetime
 from typing import Any, Mapping
 
 import rules
-from sqlalchemy import select
+from rules import vocabulary as vocab
+from rules.model import SHANGHAI
 
-from webapp.auth.permissions import RECORD_ACTIONS, require
 from webapp.db_setup import write_transaction
-from webapp.extensions import db
+from webapp.extensions import db, settings
 from webapp.models import GuidanceRecord, ReviewDecision, User
-from webapp.models.record import SHANGHAI
 from webapp.models.types import utcnow
 from webapp.services import Conflict, DomainError
 from webapp.services.audit import diff, record_event
 from webapp.services.documents import record_document_hash
 from webapp.services.numbering import allocate_number
-from webapp.services.rules_bridge import evaluate_record
+from webapp.services.policy import RECORD_ACTIONS, require, visible_record
+from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
 
-STRUCTURAL_RULES = frozenset({"input.not-object", "input.unknown-key", "input.type"})
 JSON_FIELDS = frozenset({"officers", "legal_basis", "admonition_conditions", "case", "project", "target"})
-ACTION_LABELS = {"edit": "修改", "submit": "提交", "approve": "审查通过", "return": "退回",
-                 "close": "办结", "void": "作废"}
 MAX_COMMENT = 2000
 
 
@@ -61,31 +60,33 @@ class StaleVersion(Conflict):
 
 @dataclass
 class SubmitResult:
+    """A record after a save or a workflow step, with the one report computed on the way."""
+
     record: GuidanceRecord
     report: rules.Report
+
+    @property
+    def blocked(self) -> bool:
+        return self.report.outcome == "blocked"
 
 
 def now_utc() -> datetime:
     return utcnow()
 
 
-def typed_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """§3 values ready for the columns, for the keys present; InvalidInput if they cannot be stored."""
-    if not isinstance(raw, Mapping):
-        raise InvalidInput(list(rules.evaluate(raw, phase="close").findings))
-    report = rules.evaluate(dict(raw), phase="close")  # structure and type rules only need this phase
-    structural = [f for f in report.findings if f.rule in STRUCTURAL_RULES]
-    if structural:
-        raise InvalidInput(structural)
-    parsed = rules.parse_record(dict(raw)).record
-    python, jsonish = parsed.model_dump(), parsed.model_dump(mode="json")
-    values = {key: (jsonish if key in JSON_FIELDS else python)[key] for key in raw}
-    if values.get("officers") is not None:
-        values["officers"] = [name.strip() for name in values["officers"]]
-    target = values.get("target")
-    if target and target.get("id_number"):
-        target["id_number"] = target["id_number"].strip().upper()
-    return values
+def read_input(raw: Any) -> rules.Reading:
+    """The one parse of submitted data; InvalidInput if it cannot be stored at all."""
+    reading = rules.read_record(raw)
+    if reading.structural:
+        raise InvalidInput(list(reading.structural))
+    return reading
+
+
+def _column_values(reading: rules.Reading) -> dict[str, Any]:
+    """Values for the columns: dates as date/datetime, nested parts as JSON-ready dicts."""
+    keys = reading.present
+    python, jsonish = reading.values(keys), reading.values(keys, mode="json")
+    return {key: (jsonish if key in JSON_FIELDS else python)[key] for key in keys}
 
 
 def _snapshot(record: GuidanceRecord) -> dict[str, Any]:
@@ -93,15 +94,12 @@ def _snapshot(record: GuidanceRecord) -> dict[str, Any]:
 
 
 def _load(user: User, action: str, record_id: int) -> GuidanceRecord:
-    """The record, fresh from the database inside the transaction; checks permission and state."""
-    # FOR UPDATE: on PostgreSQL a second session waits here and then sees the new state/version
-    # (SQLite needs no row lock: BEGIN IMMEDIATE already admits one writer at a time).
-    record = db.session.scalar(select(GuidanceRecord).where(GuidanceRecord.id == record_id)
-                               .with_for_update().execution_options(populate_existing=True))
+    """The record, fresh and locked inside the transaction; checks permission and state."""
+    record = visible_record(user, record_id, lock=True)
     require(user, action, record)
     allowed = RECORD_ACTIONS[action].statuses
     if allowed is not None and record.status not in allowed:
-        raise Conflict(f"记录当前状态为“{record.status_label}”，不能{ACTION_LABELS[action]}。")
+        raise Conflict(f"记录当前状态为“{record.status_label}”，不能{vocab.ACTIONS[action]}。")
     return record
 
 
@@ -116,13 +114,20 @@ def _touch(record: GuidanceRecord, user: User) -> None:
     record.updated_by_id = user.id
 
 
-def create_draft(user: User, raw: Mapping[str, Any]) -> GuidanceRecord:
+# --- drafts ------------------------------------------------------------------------------------
+
+
+def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False) -> GuidanceRecord:
+    """A new draft from §3 data; with submit=True it is submitted in the same transaction.
+
+    The one evaluation of the saved draft is kept in `draft_report` (blocked: still a draft)."""
     require(user, "create_record")
-    values = typed_fields(raw)
+    reading = read_input(raw)
     with write_transaction():
         record = GuidanceRecord(status="draft", version=1, owner_unit_id=user.unit_id,
                                 created_by_id=user.id, updated_by_id=user.id,
                                 officers=[], legal_basis=[])
+        values = _column_values(reading)
         if not values.get("unit"):
             values["unit"] = user.unit.name
         record.apply_interchange(values)
@@ -130,63 +135,83 @@ def create_draft(user: User, raw: Mapping[str, Any]) -> GuidanceRecord:
         db.session.flush()
         record_event(entity="record", entity_id=record.id, action="create", user_id=user.id,
                      changes=diff({}, _snapshot(record)))
+        _evaluated_draft(user, record, submit=submit)
+    _after_filing(record, user)
     return record
 
 
-def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: int | None) -> GuidanceRecord:
-    values = typed_fields(raw)
+def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: int | None,
+                 *, submit: bool = False) -> GuidanceRecord:
+    """Change a draft (keys present replace the stored values); optionally submit it too."""
+    reading = read_input(raw)
     with write_transaction():
         record = _load(user, "edit", record_id)
         _check_version(record, version)
         before = _snapshot(record)
-        record.apply_interchange(values)
+        record.apply_interchange(_column_values(reading))
         changes = diff(before, _snapshot(record))
         if changes:
             _touch(record, user)
             record_event(entity="record", entity_id=record.id, action="update", user_id=user.id,
                          changes=changes)
+        _evaluated_draft(user, record, submit=submit)
+    _after_filing(record, user)
     return record
 
 
-def preview_report(raw: Mapping[str, Any], record_id: int | None = None, phase: str = "submit") -> rules.Report:
+def _evaluated_draft(user: User, record: GuidanceRecord, *, submit: bool) -> rules.Report:
+    """The saved draft's one evaluation: stored for reading back, and the submit decision."""
+    report = evaluate_stored(record)
+    record.draft_report = report.to_dict()
+    if submit and report.outcome != "blocked":
+        require(user, "submit", record)
+        _submit(user, record, report)
+    return report
+
+
+def preview_report(raw: Any, record_id: int | None = None, phase: str = "submit") -> rules.Report:
     """Live findings while typing: nothing is saved."""
-    return evaluate_record(raw, phase=phase, record_id=record_id)
+    return evaluate_reading(rules.read_record(raw), phase=phase, record_id=record_id)
+
+
+# --- workflow ----------------------------------------------------------------------------------
 
 
 def submit_record(user: User, record_id: int, version: int | None = None) -> SubmitResult:
     with write_transaction():
         record = _load(user, "submit", record_id)
         _check_version(record, version)
-        report = evaluate_record(record.to_interchange(), record_id=record.id)
+        report = evaluate_stored(record)
         if report.outcome == "blocked":
             raise Blocked(report)
-        before = _snapshot(record)
-        record.last_report = report.to_dict()
-        record.ruleset_version = report.ruleset
-        record.submitted_at = now_utc()
-        _touch(record, user)
-        if report.outcome == "review":
-            record.status = "pending_review"
-            record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
-                         changes=diff(before, _snapshot(record)),
-                         note=f"{len(report.warnings)} 项提示，送政策法规科审查")
-        else:
-            record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
-                         changes={}, note="规则检查通过，直接备案")
-            _file(record, user, report, before)
-    if record.status == "filed":
-        record_document_hash(record.id, user.id)
+        _submit(user, record, report)
+    _after_filing(record, user)
     return SubmitResult(record, report)
 
 
-def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:
-    from flask import current_app
+def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
+    before = _snapshot(record)
+    record.last_report = report.to_dict()
+    record.ruleset_version = report.ruleset
+    record.submitted_at = now_utc()
+    _touch(record, user)
+    if report.outcome == "review":
+        record.status = "pending_review"
+        record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
+                     changes=diff(before, _snapshot(record)),
+                     note=f"{len(report.warnings)} 项提示，送政策法规科审查")
+    else:
+        record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
+                     changes={}, note="规则检查通过，直接备案")
+        _file(record, user, report, before)
 
+
+def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:
     filed_at = now_utc()
     year = filed_at.astimezone(SHANGHAI).year
     seq = allocate_number(year)
     record.number_year, record.number_seq = year, seq
-    record.number = f"{current_app.config['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
+    record.number = f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
     record.status = "filed"
     record.filed_at = filed_at
     record.filed_report = report.to_dict()
@@ -196,22 +221,29 @@ def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict
                  changes=diff(before, _snapshot(record)), note=record.number)
 
 
+def _after_filing(record: GuidanceRecord, user: User) -> None:
+    """The filing document's hash, in its own step after the filing committed."""
+    if record.status == "filed" and record.document_sha256 is None:
+        record_document_hash(record.id, user.id)
+
+
 def approve_record(user: User, record_id: int, comment: str = "", version: int | None = None) -> SubmitResult:
     comment = _comment(comment, required=False)
     with write_transaction():
         record = _load(user, "approve", record_id)
         _check_version(record, version)
-        report = evaluate_record(record.to_interchange(), record_id=record.id)
+        report = evaluate_stored(record)
         if report.outcome == "blocked":  # e.g. the catalog item was retired meanwhile
             raise Blocked(report)
         before = _snapshot(record)
         db.session.add(ReviewDecision(record_id=record.id, reviewer_id=user.id, decision="approve",
-                                      comment=comment or None, report=record.last_report))
+                                      comment=comment or None, report=record.last_report,
+                                      submitted_at=record.submitted_at))
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="approve", user_id=user.id,
                      note=comment or None)
         _file(record, user, report, before)
-    record_document_hash(record.id, user.id)
+    _after_filing(record, user)
     return SubmitResult(record, report)
 
 
@@ -222,7 +254,8 @@ def return_record(user: User, record_id: int, comment: str, version: int | None 
         _check_version(record, version)
         before = _snapshot(record)
         db.session.add(ReviewDecision(record_id=record.id, reviewer_id=user.id, decision="return",
-                                      comment=comment, report=record.last_report))
+                                      comment=comment, report=record.last_report,
+                                      submitted_at=record.submitted_at))
         record.status = "draft"
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="return", user_id=user.id,
@@ -230,14 +263,21 @@ def return_record(user: User, record_id: int, comment: str, version: int | None 
     return record
 
 
+CLOSE_FIELDS = frozenset({"result", "effect"})
+
+
 def close_record(user: User, record_id: int, raw: Mapping[str, Any], version: int | None = None) -> GuidanceRecord:
-    unknown = set(raw) - {"result", "effect"}
+    unknown = set(raw) - CLOSE_FIELDS
     if unknown:
-        raise DomainError(f"办结只能填写指导结果和效益效果，不接受：{'、'.join(sorted(unknown))}")
-    report = rules.evaluate(dict(raw), phase="close")
+        raise DomainError(f"办结只能填写{vocab.FIELD_LABELS['result']}和{vocab.FIELD_LABELS['effect']}，"
+                          f"不接受：{'、'.join(sorted(map(str, unknown)))}")
+    reading = rules.read_record(dict(raw))
+    report = rules.evaluate(reading, phase="close")  # the close rules judge only what is sent
+    if reading.structural:
+        raise InvalidInput(list(reading.structural))
     if report.outcome == "blocked":
         raise Blocked(report)
-    values = typed_fields(raw)
+    values = reading.values(CLOSE_FIELDS)
     with write_transaction():
         record = _load(user, "close", record_id)
         _check_version(record, version)
@@ -270,6 +310,25 @@ def void_record(user: User, record_id: int, reason: str, version: int | None = N
     return record
 
 
+def mark_good_practice(user: User, record_id: int, reason: str, *, mark: bool = True) -> GuidanceRecord:
+    """典型经验: a reviewer marks (or unmarks) a filed or closed record, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写标记（或取消）典型经验的理由")
+    if len(reason) > MAX_COMMENT:
+        raise DomainError(f"理由不能超过 {MAX_COMMENT} 个字符")
+    with write_transaction():
+        record = _load(user, "mark_good_practice", record_id)
+        if record.good_practice == mark:
+            raise Conflict("该记录已是典型经验。" if mark else "该记录不是典型经验，无需取消。")
+        record.good_practice = mark
+        record.good_practice_reason = reason if mark else None
+        record.good_practice_at = now_utc() if mark else None
+        record_event(entity="record", entity_id=record.id, action="good_practice" if mark else "good_practice_removed",
+                     user_id=user.id, changes={"good_practice": {"before": not mark, "after": mark}}, note=reason)
+    return record
+
+
 def _comment(comment: str | None, *, required: bool) -> str:
     comment = (comment or "").strip()
     if required and not comment:
@@ -277,5 +336,3 @@ def _comment(comment: str | None, *, required: bool) -> str:
     if len(comment) > MAX_COMMENT:
         raise DomainError(f"审查意见不能超过 {MAX_COMMENT} 个字符")
     return comment
-
-
