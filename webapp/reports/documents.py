@@ -64,10 +64,8 @@ def _svg_data_uri(svg: str) -> str:
 
 
 def _teach_svglib(font: FontConfig) -> None:
-    """Map our face name to itself in svglib's font map.
-
-    Otherwise svglib asks fc-match for the unknown name and re-registers that name in reportlab
-    with whatever file it gets, which would swap the font under every later document."""
+    """Map our face name to itself in svglib's font map: svglib does not see fonts registered
+    straight with reportlab, and would draw the chart labels in Helvetica (Chinese as boxes)."""
     if font.face_name in _svglib_fonts:
         return
     from svglib.fonts import get_global_font_map

@@ -63,6 +63,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _cell_text(text: str) -> str:
+    """Line breaks as Excel writes them (LF), and no characters XML cannot hold."""
+    return _XML_ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _local_datetime(value: Any) -> datetime | None:
     """Shanghai wall-clock time without tzinfo: Excel has no time zones."""
     moment = to_datetime(value)
@@ -169,8 +174,10 @@ def _write_sheet(workbook, sheet, title_lines, columns, rows, progress) -> int:
             if kind == "text":
                 if value.__class__ is not str:
                     value = _text(value)
+                if not value:
+                    continue
                 if not value.isprintable():
-                    value = _XML_ILLEGAL.sub("", value)
+                    value = _cell_text(value)
                 if value.startswith(FORMULA_LEADS):
                     write_string(row_index, col, value, quoted)
                 else:
