@@ -25,6 +25,7 @@ STATIC_DIR = PROJECT_ROOT / "static"
 _INVARIANT_STAMP = b"D:20000101000000+00'00'"
 _ID_RE = re.compile(rb"/ID\s*\[<([0-9a-fA-F]{32})><([0-9a-fA-F]{32})>\]")
 _REFUSED = "about:blank"  # a scheme the resource policy refuses outright
+_INLINE_SVG = "data:image/svg+xml;base64,"  # our charts (webapp.reports), carried in the HTML
 
 _render_lock = threading.Lock()
 _env: Environment | None = None
@@ -65,6 +66,8 @@ def make_link_callback(font: FontConfig):
     roots = _allowed_roots(font)
 
     def link_callback(uri: str, rel: str | None = None) -> str:
+        if uri.startswith(_INLINE_SVG):
+            return uri  # nothing to fetch; the policy still caps its size
         parts = urlsplit(uri)
         if parts.scheme not in ("", "file") or parts.netloc:
             return _REFUSED
