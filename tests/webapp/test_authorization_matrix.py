@@ -40,7 +40,17 @@ MATRIX = {
     "records.close": [("POST", "/records/{filed}/close", row(L, O, D, D, D, D))],
     "records.void": [("POST", "/records/{filed}/void", row(L, D, D, O, O, D))],
     "records.mine": [("GET", "/records/mine", row(L, O, O, D, D, D))],
-    "records.filed": [("GET", "/records/filed", row(L, O, O, O, O, O))],
+    "register.filed": [("GET", "/records/filed", row(L, O, O, O, O, O))],
+    "register.index": [("GET", "/register", row(L, O, O, O, O, O)),
+                       ("GET", "/register?unit=自然资源开发利用科&status=draft", row(L, O, O, O, O, O))],
+    "register.export_xlsx": [("GET", "/register.xlsx", row(L, O, O, O, O, O))],
+    "register.export_csv": [("GET", "/register.csv", row(L, O, O, O, O, O))],
+    "register.export_pdf": [("GET", "/register.pdf", row(L, O, O, O, O, O))],
+    "register.mark_good_practice": [("POST", "/records/{filed}/good-practice", row(L, D, D, O, O, D)),
+                                    ("POST", "/records/{draft}/good-practice", row(L, D, D, O, O, D))],
+    "stats.index": [("GET", "/stats", row(L, O, O, O, O, O))],
+    "stats.pdf": [("GET", "/stats.pdf", row(L, O, O, O, O, O))],
+    "stats.xlsx": [("GET", "/stats.xlsx", row(L, O, O, O, O, O))],
     "review.queue": [("GET", "/review", row(L, D, D, O, O, D))],
     "review.approve": [("POST", "/records/{pending}/approve", row(L, D, D, O, O, D))],
     "review.return_": [("POST", "/records/{pending}/return", row(L, D, D, O, O, D))],
@@ -49,7 +59,6 @@ MATRIX = {
                                     ("GET", "/records/{filed}/document.pdf", row(L, O, O, O, O, O))],
     "documents.opinion_letter": [("GET", "/records/{pending}/opinion.pdf", row(L, O, D, O, O, D)),
                                  ("GET", "/records/{filed}/opinion.pdf", row(L, O, O, O, O, O))],
-    "documents.register": [("GET", "/register.pdf", row(L, O, O, O, O, O))],
     "catalog.public": [("GET", "/catalog", row(P, O, O, O, O, O))],
     "catalog.catalog_pdf": [("GET", "/catalog.pdf", row(P, O, O, O, O, O))],
 }
@@ -92,7 +101,8 @@ def test_matrix_access(app, client, records, endpoint, method, url, role, expect
     if method == "GET":
         response = client.get(path)
     else:
-        data = {"csrf_token": auth.csrf_token(), "comment": "意见", "reason": "理由", "result": "adopted",
+        data = {"csrf_token": auth.csrf_token(), "comment": "意见", "reason": "理由", "good_reason": "做法可推广",
+                "result": "adopted",
                 "effect": "当事人已完成整改并归还土地，效果良好。"}
         response = client.post(path, data=data)
     status = response.status_code
@@ -116,7 +126,8 @@ def test_matrix_access(app, client, records, endpoint, method, url, role, expect
 API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MATRIX entry)]
     "api.validate": [("POST", "/api/v1/validate", "records.validate", 0)],
     "api.create_record": [("POST", "/api/v1/records", "records.create", 0)],
-    "api.list_records": [("GET", "/api/v1/records", "records.filed", 0)],
+    "api.list_records": [("GET", "/api/v1/records", "register.index", 0)],
+    "api.stats": [("GET", "/api/v1/stats", "stats.index", 0)],
     "api.get_record": [("GET", "/api/v1/records/{draft}", "records.view", 0),
                        ("GET", "/api/v1/records/{pending}", "records.view", 1),
                        ("GET", "/api/v1/records/{filed}", "records.view", 2)],

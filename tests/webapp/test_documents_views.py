@@ -120,7 +120,8 @@ def test_register_pdf_lists_filed_records_with_headings_on_every_page(app, clien
     assert "登记事项1" in joined and "登记事项60" in joined and "指导书〔2026〕60号" in joined
     assert "2026年3月2日" in joined
     assert client.get("/register.pdf?year=1800").status_code == 400
-    assert client.get("/register.pdf?year=abc").status_code == 200  # falls back to this year
+    refused = client.get("/register.pdf?year=abc")  # a filter value that means nothing: said so, clearly
+    assert refused.status_code == 400 and "年度" in refused.get_data(as_text=True)
 
 
 def test_catalog_page_is_public_and_searchable(app, client):

@@ -279,10 +279,14 @@ def test_edit_form_invalid_type_is_422_nothing_saved(app, client, staff):
 
 
 @pytest.mark.parametrize("path", ["/records/99999999999999999999", "/records/99999999999999999999/edit",
-                                  "/records/0", "/records/99999999999999999999/document.pdf",
-                                  "/register.pdf?unit=99999999999999999999"])
+                                  "/records/0", "/records/99999999999999999999/document.pdf"])
 def test_absurd_ids_are_404_not_500(client, staff, path):
     assert client.get(path).status_code == 404
+
+
+def test_unknown_unit_in_a_register_export_is_400(client, staff):
+    response = client.get("/register.pdf?unit=99999999999999999999")
+    assert response.status_code == 400 and "没有名为" in response.get_data(as_text=True)
 
 
 def test_viewer_timeline_masks_id_number_changes(app, client, auth):

@@ -81,6 +81,18 @@ def document() -> dict[str, Any]:
             "post": {"operationId": "create_record", "summary": "新建草稿（§3 记录）",
                      "requestBody": body(s.Record),
                      "responses": answers(201, s.RecordCreated, 403, 422, description="已保存为草稿")}},
+        "/api/v1/stats": {"get": {
+            "operationId": "stats", "summary": "总结统计：某年度（及单位）的各项数字（§7）",
+            "parameters": [
+                {"name": "year", "in": "query", "required": False, "description": "年度（默认今年）",
+                 "schema": {"type": "integer", "minimum": YEAR_RANGE[0], "maximum": YEAR_RANGE[1]}},
+                {"name": "unit", "in": "query", "required": False, "description": "单位名称（不填为全局）",
+                 "schema": {"type": "string", "maxLength": MAX_TEXT}}],
+            "responses": {"200": {"description": "统计数字；按指导方式的件数以 §2 键为键",
+                                  "content": {"application/json": {"schema": {"type": "object"}}}},
+                          **{str(code): {"description": ERRORS[code],
+                                         "content": {"application/json": {"schema": out(s.Error)}}}
+                             for code in (400, 401, 403)}}}},
         "/api/v1/records/{record_id}": {
             "get": {"operationId": "get_record", "summary": "一条记录：§3 内容、状态、文号、报告、操作记录",
                     "parameters": [record_id], "responses": answers(200, s.RecordDetail, 404)},
@@ -168,9 +180,7 @@ def _pdf_paths(record_id: dict) -> dict:
         "/records/{record_id}/document.pdf": get("guidance_document_pdf", "行政指导文书", [record_id]),
         "/records/{record_id}/opinion.pdf": get("opinion_letter_pdf", "行政指导意见书（意见建议、劝导警示）",
                                                 [record_id]),
-        "/register.pdf": get("register_pdf", "行政指导事项登记簿", [
-            {"name": "year", "in": "query", "required": False, "schema": {"type": "integer"}},
-            {"name": "unit", "in": "query", "required": False, "description": "单位编号",
-             "schema": {"type": "integer"}}]),
+        "/register.pdf": get("register_pdf", "行政指导事项登记簿（台账的任意筛选条件）",
+                             [p for p in _list_parameters() if p["name"] not in ("after", "limit", "sort")]),
         "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录）", [], security=[]),
     }

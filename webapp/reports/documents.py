@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from markupsafe import Markup
+from rules import vocabulary as vocab
 
 from webapp.pdf.fonts import FontConfig
 from webapp.pdf.formatting import cn_date, cn_datetime
@@ -176,7 +177,9 @@ def _write_stats_sheet(workbook, stats: Stats, bureau: str) -> None:
     row += 2
     sheet.write_string(row, 0, f"典型经验（{len(stats.good_practice)}件）", bold)
     row += 1
-    for col, heading in enumerate(("文号", "指导事项", "实施单位", "推荐理由", "标记日期")):
+    headings = (vocab.RECORD_LABELS["number"], vocab.FIELD_LABELS["subject"], vocab.FIELD_LABELS["unit"],
+                "推荐理由", "标记日期")
+    for col, heading in enumerate(headings):
         sheet.write_string(row, col, heading, header)
     for item in stats.good_practice:
         row += 1

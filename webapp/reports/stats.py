@@ -16,7 +16,7 @@ from rules import vocabulary as vocab
 from webapp.pdf.formatting import SHANGHAI
 
 MONTHS = tuple(range(1, 13))
-OTHERS = "其他"
+OTHERS = vocab.PROJECT_KIND["other"]  # the 其他 bar that sums the rest
 NO_VALUE = "—"
 
 # Labels of the figures (one source for the page, the PDF and the xlsx).
@@ -31,8 +31,8 @@ FIGURE_LABELS = {
     "turnaround_median": "审查用时中位数",
     "turnaround_p90": "审查用时第90百分位",
     "closed_with_result": "办结且有反馈结果数",
-    "adopted": "已采纳",
-    "partially_adopted": "部分采纳",
+    "adopted": vocab.RESULT["adopted"],
+    "partially_adopted": vocab.RESULT["partially_adopted"],
     "adoption_rate": "采纳率",
     "good_practice": "典型经验数",
 }
@@ -44,10 +44,10 @@ FIGURE_NOTES = {
     "adoption_rate": "（已采纳 ＋ 部分采纳）÷ 办结且有反馈结果数",
 }
 BREAKDOWN_TITLES = {
-    "by_method": ("按指导方式", "指导方式"),
-    "by_stage": ("按实施环节", "实施环节"),
+    "by_method": ("按" + vocab.FIELD_LABELS["method"], vocab.FIELD_LABELS["method"]),
+    "by_stage": ("按" + vocab.FIELD_LABELS["stage"], vocab.FIELD_LABELS["stage"]),
     "by_month": ("按月份", "月份"),
-    "by_unit": ("按实施单位", "实施单位"),
+    "by_unit": ("按" + vocab.FIELD_LABELS["unit"], vocab.FIELD_LABELS["unit"]),
     "by_field": ("按领域", "领域"),
 }
 

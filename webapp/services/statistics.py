@@ -49,10 +49,12 @@ def year_stats(year: int, unit: str | None = None, *, now: datetime | None = Non
 
     total = db.session.scalar(select(func.count()).select_from(Record).where(*given))
     by_unit = dict(db.session.execute(
-        select(Unit.name, func.count()).join(Unit, Unit.id == Record.owner_unit_id).where(*given)
+        select(Unit.name, func.count()).select_from(Record).join(Unit, Unit.id == Record.owner_unit_id)
+        .where(*given)
         .group_by(Unit.name)).all())
     by_field = dict(db.session.execute(
-        select(CatalogItem.field, func.count()).join(CatalogItem, CatalogItem.code == Record.catalog_code)
+        select(CatalogItem.field, func.count()).select_from(Record)
+        .join(CatalogItem, CatalogItem.code == Record.catalog_code)
         .where(*given).group_by(CatalogItem.field)).all())
     month = _month(Record.guided_at)
     by_month = {int(m): c for m, c in db.session.execute(
@@ -80,7 +82,7 @@ def year_stats(year: int, unit: str | None = None, *, now: datetime | None = Non
     good = db.session.execute(
         select(Record.id, Record.number, Record.subject, Unit.name, Record.good_practice_reason,
                Record.good_practice_at)
-        .join(Unit, Unit.id == Record.owner_unit_id)
+        .select_from(Record).join(Unit, Unit.id == Record.owner_unit_id)
         .where(*given, Record.good_practice.is_(True)).order_by(Record.number_year, Record.number_seq)).all()
 
     return Stats(
