@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
-from webapp.pdf.formatting import SHANGHAI, to_datetime
+from webapp.pdf.formatting import to_datetime
 
 KINDS = ("text", "date", "datetime", "int")
 # OWASP "CSV Injection": a cell starting with one of these may be read as a formula.

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from webapp.pdf.formatting import SHANGHAI
 from webapp.reports import Column, TooManyRows, iter_csv, neutralise, write_xlsx
 from webapp.reports import tabular
 
