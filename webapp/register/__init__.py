@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Flask, abort, redirect, request, url_for
+from flask import Blueprint, Flask, abort, redirect, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 from rules.model import SHANGHAI
 
@@ -69,7 +69,8 @@ def export_xlsx():
 @login_required
 def export_csv():
     flt = _export_filter()
-    return _ready(file_response(exports.register_csv(current_user, flt), exports.file_name(flt, "csv"),
+    rows = stream_with_context(exports.register_csv(current_user, flt))  # streamed: rows read as sent
+    return _ready(file_response(rows, exports.file_name(flt, "csv"),
                                 "text/csv; charset=utf-8"))
 
 
