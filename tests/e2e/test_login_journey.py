@@ -41,7 +41,7 @@ def test_journey_lists_rules_and_public_catalog_are_accessible(page, live_server
     expect(page.locator("#catalog-items")).not_to_contain_text("ZD-TD-03")
     assert_accessible("目录清单（公开）")
     login(page, live_server, "staff")
-    for link, heading in (("我的记录", "我的记录"), ("备案记录", "备案记录"), ("规则说明", "规则说明"),
+    for link, heading in (("我的记录", "我的记录"), ("台账", "行政指导基础台账"), ("统计", "行政指导工作统计"), ("规则说明", "规则说明"),
                           ("指导目录", "自然资源行政指导目录清单")):
         page.get_by_role("navigation", name="主导航").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
