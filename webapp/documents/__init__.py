@@ -10,7 +10,7 @@ from webapp.auth.permissions import require, require_view
 from webapp.extensions import db
 from webapp.models import GuidanceRecord, Unit
 from webapp.models.record import SHANGHAI
-from webapp.pdf import content_disposition
+from webapp.pdf import content_disposition, record_ascii_name
 from webapp.services import documents
 
 bp = Blueprint("documents", __name__)
@@ -20,9 +20,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
+def pdf_response(data: bytes, filename: str, ascii_name: str | None = None) -> Response:
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Disposition"] = content_disposition(filename, ascii_name)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -32,15 +32,16 @@ def _visible_record(record_id: int) -> GuidanceRecord:
     return require_view(current_user, db.session.get(GuidanceRecord, record_id))
 
 
-def _name(record: GuidanceRecord, kind: str) -> str:
-    return f"{kind}-{record.number or '草稿' + str(record.id)}.pdf"
+def _names(record: GuidanceRecord, kind: str, ascii_kind: str) -> tuple[str, str]:
+    return (f"{kind}-{record.number or '草稿' + str(record.id)}.pdf",
+            record_ascii_name(ascii_kind, record.number_year, record.number_seq, record.id))
 
 
 @bp.get("/records/<id:record_id>/document.pdf")
 @login_required
 def guidance_document(record_id: int):
     record = _visible_record(record_id)
-    return pdf_response(documents.guidance_document(record), _name(record, "行政指导文书"))
+    return pdf_response(documents.guidance_document(record), *_names(record, "行政指导文书", "guidance"))
 
 
 @bp.get("/records/<id:record_id>/opinion.pdf")
@@ -49,7 +50,7 @@ def opinion_letter(record_id: int):
     record = _visible_record(record_id)
     if not documents.has_opinion_letter(record):
         abort(404, description="只有意见建议、劝导警示类行政指导出具《行政指导意见书》")
-    return pdf_response(documents.opinion_letter(record), _name(record, "行政指导意见书"))
+    return pdf_response(documents.opinion_letter(record), *_names(record, "行政指导意见书", "opinion"))
 
 
 @bp.get("/register.pdf")
@@ -68,4 +69,5 @@ def register():
             abort(404, description="单位不存在")
     data = documents.register(year, unit.id if unit else None, unit.name if unit else None)
     suffix = f"-{unit.name}" if unit else ""
-    return pdf_response(data, f"行政指导事项登记簿-{year}{suffix}.pdf")
+    ascii_suffix = f"-unit-{unit.id}" if unit else ""
+    return pdf_response(data, f"行政指导事项登记簿-{year}{suffix}.pdf", f"register-{year}{ascii_suffix}.pdf")
