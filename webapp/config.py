@@ -5,8 +5,6 @@ import os
 import secrets
 from pathlib import Path
 
-from webapp.pdf.fonts import DEFAULT_FONTS
-
 
 class StartupError(SystemExit):
     """A problem the operator must fix before the app can run; printed as one line, no traceback."""
@@ -19,8 +17,9 @@ class StartupError(SystemExit):
 DEFAULTS = {
     "BUREAU_NAME": "周村区自然资源局",
     "DOCUMENT_NUMBER_PREFIX": "指导书",
-    # TrueType faces per GB/T 9704 role (title 小标宋, heading 黑体, body 仿宋); any subset may be set.
-    "PDF_FONTS": dict(DEFAULT_FONTS),
+    # PDF_FONTS = {"title"|"heading"|"body": path to a TrueType face} (GB/T 9704 小标宋, 黑体, 仿宋):
+    # not a default here, so FLASK_PDF_FONTS__body never edits a dict shared by every app; the
+    # roles left out get webapp.pdf.fonts.DEFAULT_FONTS at start-up (webapp._check_font).
     # The 意见书's standard sentences, worded from the work plan's 自愿原则 and 公正公开原则 (救济权).
     "OPINION_VOLUNTARINESS_TEXT": (
         "本意见书属于行政指导，不具有强制力。是否采纳以上指导意见，由你（单位）自愿决定，"

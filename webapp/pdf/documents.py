@@ -78,7 +78,7 @@ def signature_columns(bureau: str, date: str, font: FontConfig) -> dict[str, Any
 
 def _unit_line(bureau: str, font: FontConfig) -> dict[str, float]:
     """单位：the bureau's name in a box the seal covers (outlined on drafts)."""
-    label_width = _width("单位：", font, FORM_SIZE) + 1
+    label_width = _width("单位：", font, FORM_SIZE) + 2 * MM  # its text and the cell padding
     name = max(_width(bureau, font, FORM_SIZE) + FORM_SIZE, SEAL)
     return {"label": round(label_width, 2), "name": round(name, 2),
             "rest": round(max(TEXT_WIDTH - label_width - name, 0), 2)}

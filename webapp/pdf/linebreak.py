@@ -1,8 +1,9 @@
 """Chinese line breaking for every document: where a line may end, and the wrapper that obeys it.
 
 xhtml2pdf's CJK wrapping (`-pdf-word-wrap: CJK`) breaks between any two characters and lets one
-closing mark hang past the edge; it honours no joiner (NBSP, U+2060 and U+200B are measured,
-drawn and broken like letters — see tests/webapp/pdf/test_linebreak.py). So the rules live here:
+closing mark hang past the edge; it honours no joiner (measured with 0.2.28: NBSP, U+2060 and
+U+200B are measured, drawn and broken like letters, and without CJK wrapping a cell does not
+wrap at all). So the rules live here:
 `break_opportunities` decides, and `kinsoku_wrapping` makes xhtml2pdf's CJK paragraphs use it.
 A term that must not be split (a label, a name, a date) is prepared before layout with
 `keep_together`, which puts U+2060 WORD JOINER between its characters; the wrapper honours the
@@ -128,6 +129,9 @@ def line_spans(text: str, widths: Sequence[float], max_widths: Sequence[float],
                 cut = last_ok
             else:
                 cut = next((j for j in range(i, start, -1) if _kinsoku_ok(text, j)), i)
+                run_end = next((j for j in range(cut + 1, n) if allowed[j]), n)
+                if run_end - cut == 1 and cut - 2 > start and _kinsoku_ok(text, cut - 1):
+                    cut -= 1  # no lone character of a cut run on the next line ("测绘地理信 | 息科")
             close(cut)
             start = last_ok = cut
             used = sum(widths[cut:i + 1])
@@ -170,16 +174,34 @@ def kinsoku_wrapping() -> Iterator[None]:
         return _split_frags(rp, self.frags, max_widths, auto_leading not in {"", "off"},
                             self.encoding)
 
+    original_split = rp.Paragraph.__dict__["_get_split_blParaFunc"]
+
+    def _get_split_blParaFunc(self):
+        if getattr(self.style, "wordWrap", None) == "CJK" and self.blPara.kind == 1:
+            return _split_cjk_lines
+        return original_split(self)
+
     quiet = _JoinerIsNotMissing()
     logger = logging.getLogger("xhtml2pdf.context")
     with _patch_lock:
         rp.Paragraph.breakLinesCJK = breakLinesCJK
+        rp.Paragraph._get_split_blParaFunc = _get_split_blParaFunc
         logger.addFilter(quiet)
         try:
             yield
         finally:
             logger.removeFilter(quiet)
+            rp.Paragraph._get_split_blParaFunc = original_split
             rp.Paragraph.breakLinesCJK = original
+
+
+def _split_cjk_lines(blPara, start: int, stop: int) -> list:
+    """The frags of lines start…stop of a paragraph cut between pages, as copies.
+
+    xhtml2pdf's own version appends a space to each line's last word, in place: Western text
+    needs it to rejoin its words, Chinese does not, and the lines already laid out would then
+    end in a space past the right edge."""
+    return [word.clone() for line in blPara.lines[start:stop] for word in line.words]
 
 
 def _split_frags(rp, frags, max_widths: list[float], calc_bounds: bool, encoding: str):

@@ -16,7 +16,7 @@ from .render import PageNumbers, html_to_pdf, render_html
 
 REGISTER_CHUNK_ROWS = 40  # one long xhtml2pdf table is superlinear in its rows; short ones are not
 REGISTER_WIDTHS = [5, 11, 17, 26, 9, 14, 18]  # 序号 时间 指导对象 指导事项 指导结果 指导人员 文号 (%)
-CATALOG_WIDTHS = [5, 8, 15, 10, 8, 15, 11, 28]  # 序号 编号 名称 方式 环节 适用对象 责任单位 依据 (%)
+CATALOG_WIDTHS = [5, 8, 15, 10, 8, 14, 12, 28]  # 序号 编号 名称 方式 环节 适用对象 责任单位 依据 (%)
 # Landscape tables: the number 7 mm under the table block, in the size of their headings.
 REGISTER_PAGE_NUMBERS = PageNumbers(left_mm=20, right_mm=20, bottom_mm=20, size=12)
 CATALOG_PAGE_NUMBERS = PageNumbers(left_mm=20, right_mm=20, bottom_mm=22, size=12)

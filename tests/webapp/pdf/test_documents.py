@@ -15,7 +15,7 @@ from tests.webapp.pdf.conftest import (
 )
 from webapp.config import DEFAULTS
 from webapp.pdf import (
-    DocumentFonts, FontError, catalog_pdf, content_disposition, find_font, find_fonts,
+    DEFAULT_FONTS, DocumentFonts, FontError, catalog_pdf, content_disposition, find_font, find_fonts,
     guidance_document_pdf, opinion_letter_pdf, record_ascii_name, register_pdf, sha256_hex,
 )
 from webapp.pdf import render as pdf_render
@@ -402,4 +402,15 @@ def test_app_refuses_to_start_without_its_fonts_or_with_the_old_setting(tmp_path
                      instance_path=str(tmp_path))
     assert app.config["PDF_FONTS"]["heading"].endswith("uming.ttc")
     assert app.config["PDF_FONTS"]["title"].endswith("uming.ttc")  # unset roles keep their default
-    assert app.config["PDF_FONTS"]["body"] == DEFAULTS["PDF_FONTS"]["body"]
+    assert app.config["PDF_FONTS"]["body"] == DEFAULT_FONTS["body"]
+
+
+def test_one_font_role_from_the_environment(tmp_path, monkeypatch):
+    from webapp import create_app
+
+    monkeypatch.setenv("FLASK_PDF_FONTS__title", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+    monkeypatch.setenv("GUIDANCE_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["PDF_FONTS"] == {**DEFAULT_FONTS, "title": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"}
+    monkeypatch.delenv("FLASK_PDF_FONTS__title")
+    assert create_app().config["PDF_FONTS"] == DEFAULT_FONTS  # the first app changed nothing shared

@@ -9,7 +9,7 @@ import pdfplumber
 import pytest
 from hypothesis import given, strategies as st
 
-from tests.webapp.pdf.conftest import CATALOG_ITEM, cell_lines, make_register_rows
+from tests.webapp.pdf.conftest import cell_lines, make_register_rows
 from webapp.pdf import (
     catalog_html, catalog_pdf, guidance_document_html, guidance_document_pdf, keep_together,
     opinion_letter_html, opinion_letter_pdf, register_html, register_pdf,
