@@ -87,11 +87,14 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
 
 
 def _check_font(app: Flask) -> None:
-    """Documents need a CJK TrueType font; find it now, not at the first download."""
-    from webapp.pdf import FontError, find_font
+    """Documents need CJK TrueType fonts (title, heading, body); find them now, not at the first download."""
+    from webapp.pdf import FontError, find_fonts, font_paths
 
+    if app.config.get("PDF_FONT_PATH"):
+        raise StartupError("PDF_FONT_PATH 已由 PDF_FONTS 取代：请改为 PDF_FONTS = {\"body\": \"…\"}（可设 title、heading、body）")
     try:
-        find_font(app.config["PDF_FONT_PATH"])
+        app.config["PDF_FONTS"] = font_paths(app.config.get("PDF_FONTS"))  # this app's own copy
+        find_fonts(app.config["PDF_FONTS"])
     except FontError as exc:
         raise StartupError(str(exc)) from None
 

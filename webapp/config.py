@@ -17,7 +17,18 @@ class StartupError(SystemExit):
 DEFAULTS = {
     "BUREAU_NAME": "周村区自然资源局",
     "DOCUMENT_NUMBER_PREFIX": "指导书",
-    "PDF_FONT_PATH": "/usr/share/fonts/truetype/arphic/uming.ttc",
+    # PDF_FONTS = {"title"|"heading"|"body": path to a TrueType face} (GB/T 9704 小标宋, 黑体, 仿宋):
+    # not a default here, so FLASK_PDF_FONTS__body never edits a dict shared by every app; the
+    # roles left out get webapp.pdf.fonts.DEFAULT_FONTS at start-up (webapp._check_font).
+    # The 意见书's standard sentences, worded from the work plan's 自愿原则 and 公正公开原则 (救济权).
+    "OPINION_VOLUNTARINESS_TEXT": (
+        "本意见书属于行政指导，不具有强制力。是否采纳以上指导意见，由你（单位）自愿决定，"
+        "我局不会采取强制或者变相强制的方式要求你（单位）接受。"
+    ),
+    "OPINION_OBJECTION_TEXT": (
+        "你（单位）对本意见书有异议的，可以向我局提出，陈述理由和意见，我局将认真听取并予以答复；"
+        "认为我局实施行政指导侵犯你（单位）合法权益的，可以依法寻求救济。"
+    ),
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

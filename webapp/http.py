@@ -28,14 +28,15 @@ def form_version() -> int | None:
     return form_int(request.form.get("version"))
 
 
-def pdf_response(data: bytes, filename: str) -> Response:
-    return file_response(data, filename, "application/pdf")
+def pdf_response(data: bytes, filename: str, ascii_name: str | None = None) -> Response:
+    return file_response(data, filename, "application/pdf", ascii_name)
 
 
-def file_response(data, filename: str, mimetype: str) -> Response:
-    """A download: RFC 6266 name, never cached, never sniffed. `data` may be a generator."""
+def file_response(data, filename: str, mimetype: str, ascii_name: str | None = None) -> Response:
+    """A download: RFC 6266 name (with a plain ASCII fallback), never cached, never sniffed.
+    `data` may be a generator."""
     response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Content-Disposition"] = content_disposition(filename, ascii_name)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

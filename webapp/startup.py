@@ -27,10 +27,10 @@ def preflight(app: Flask) -> list[str]:
 
 
 def check_font(app: Flask) -> str | None:
-    from webapp.pdf import FontError, find_font
+    from webapp.pdf import FontError, find_fonts
 
     try:
-        find_font(app.config["PDF_FONT_PATH"])
+        find_fonts(app.config["PDF_FONTS"])
     except FontError as exc:
         return str(exc)
     return None

@@ -1,6 +1,7 @@
 """PDF downloads from the app: record documents, register, public catalog."""
 import hashlib
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import pdfplumber
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import AuditEvent, CatalogItem, GuidanceRecord, User
+from webapp.models.record import SHANGHAI
 from webapp.services import records as svc
 
 
@@ -104,6 +106,7 @@ def test_register_pdf_lists_filed_records_with_headings_on_every_page(app, clien
             db.session.add(GuidanceRecord(
                 status="filed", number=f"指导书〔2026〕{seq}号", number_year=2026, number_seq=seq,
                 owner_unit_id=staff.unit_id, created_by_id=staff.id, subject=f"登记事项{seq}",
+                target_name=f"指导对象甲{seq}",
                 guided_at=base + timedelta(days=seq), officers=["张明", "李华"], result="pending",
                 legal_basis=[], filed_at=base + timedelta(days=seq)))
         db.session.commit()
@@ -113,11 +116,12 @@ def test_register_pdf_lists_filed_records_with_headings_on_every_page(app, clien
     pages = [p.replace(" ", "") for p in pdf_text(response.data)]
     assert len(pages) >= 2
     for number, page in enumerate(pages, start=1):
-        for heading in ("序号", "时间", "指导事项", "指导结果", "指导人员", "文号"):
+        for heading in ("序号", "时间", "指导对象", "指导事项", "指导结果", "指导人员", "文号"):
             assert heading in page
-        assert f"第{number}页" in page and f"共{len(pages)}页" in page
+        assert page.endswith(f"—{number}—")
     joined = "".join(pages)
     assert "登记事项1" in joined and "登记事项60" in joined and "指导书〔2026〕60号" in joined
+    assert "指导对象甲60" in joined
     assert "2026年3月2日" in joined
     assert client.get("/register.pdf?year=1800").status_code == 400
     refused = client.get("/register.pdf?year=abc")  # a filter value that means nothing: said so, clearly
@@ -139,3 +143,56 @@ def test_catalog_page_is_public_and_searchable(app, client):
     text = "".join(pdf_text(pdf.data)).replace(" ", "")
     assert "自然资源行政指导目录清单" in text and "ZD-TD-03" in text and "ZD-TD-01" not in text
     assert client.get("/catalog.pdf").data == pdf.data
+
+
+def _fallback_name(response) -> str:
+    return re.search(r'filename="([^"]*)"', response.headers["Content-Disposition"]).group(1)
+
+
+def test_download_names_say_what_the_file_is(app, client, auth):
+    filed = make_record(app)
+    draft = make_record(app, submit=False)
+    auth.login("staff")
+    year, seq = filed.number_year, filed.number_seq
+    assert _fallback_name(client.get(f"/records/{filed.id}/document.pdf")) == f"guidance-{year}-{seq}.pdf"
+    assert _fallback_name(client.get(f"/records/{filed.id}/opinion.pdf")) == f"opinion-{year}-{seq}.pdf"
+    assert _fallback_name(client.get(f"/records/{draft.id}/document.pdf")) == f"guidance-draft-{draft.id}.pdf"
+    auth.login("viewer")
+    assert _fallback_name(client.get("/register.pdf?year=2026")) == "register-2026.pdf"
+    with app.app_context():
+        unit_id = _user("staff").unit_id
+        stamp = datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)  # 12月1日 in Shanghai
+        db.session.execute(CatalogItem.__table__.update().values(updated_at=stamp))
+        db.session.commit()
+    assert _fallback_name(client.get(f"/register.pdf?year=2026&unit={unit_id}")) == f"register-2026-unit-{unit_id}.pdf"
+    catalog = client.get("/catalog.pdf")
+    assert _fallback_name(catalog) == "catalog-2026-12-01.pdf"
+    assert "公布日期：2026年12月1日" in "".join(pdf_text(catalog.data)).replace(" ", "")
+
+
+def test_document_takes_legal_basis_and_name_from_the_catalog_item(app, client, auth):
+    record = make_record(app, submit=False, legal_basis=[])
+    with app.app_context():
+        item = db.session.scalar(select(CatalogItem).where(CatalogItem.code == record.catalog_code))
+        basis = item.legal_basis[0]
+        expected = f"法律依据：《{basis['law']}》{'、'.join(basis['articles'])}"
+        name = item.name
+    auth.login("staff")
+    text = "".join(pdf_text(client.get(f"/records/{record.id}/document.pdf").data)).replace(" ", "").replace("\n", "")
+    assert expected in text and f"目录事项：{name}" in text
+    assert record.catalog_code not in text
+
+
+def test_opinion_letter_dated_when_numbered_with_the_bureaus_sentences(app, client, auth):
+    app.config["OPINION_OBJECTION_TEXT"] = "对本意见书有异议的，请于十五日内向政策法规科书面提出。"
+    record = make_record(app)  # guided on 2026-11-20, numbered today
+    with app.app_context():
+        stored = db.session.get(GuidanceRecord, record.id)
+        filed_on, guided_on = stored.filed_at.astimezone(SHANGHAI).date(), stored.guided_at.astimezone(SHANGHAI).date()
+    auth.login("staff")
+    text = "".join(pdf_text(client.get(f"/records/{record.id}/opinion.pdf").data)).replace(" ", "").replace("\n", "")
+    assert f"周村区自然资源局{filed_on.year}年{filed_on.month}月{filed_on.day}日" in text  # 署名 and 成文日期
+    if guided_on != filed_on:
+        assert f"{guided_on.year}年{guided_on.month}月{guided_on.day}日" not in text
+    assert "对本意见书有异议的，请于十五日内向政策法规科书面提出。" in text
+    assert app.config["OPINION_VOLUNTARINESS_TEXT"] in text

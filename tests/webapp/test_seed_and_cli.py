@@ -105,10 +105,10 @@ def test_cli_check_passes_on_migrated_database(runner):
 
 
 def test_cli_check_reports_missing_font_in_one_line(app, runner):
-    app.config["PDF_FONT_PATH"] = "/nonexistent/font.ttf"
+    app.config["PDF_FONTS"]["heading"] = "/nonexistent/font.ttf"
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1
-    assert "PDF_FONT_PATH" in result.output
+    assert 'PDF_FONTS["heading"]' in result.output
 
 
 def test_cli_unreachable_database_is_one_clear_line(tmp_path):

@@ -29,4 +29,6 @@ def public():
 
 @bp.get("/catalog.pdf")
 def catalog_pdf():
-    return pdf_response(documents.catalog_document(), "自然资源行政指导目录清单.pdf")
+    published = documents.catalog_date()
+    return pdf_response(documents.catalog_document(), f"自然资源行政指导目录清单-{published:%Y-%m-%d}.pdf",
+                        f"catalog-{published:%Y-%m-%d}.pdf")

@@ -1,23 +1,34 @@
-"""The four §6 documents: plain data in, PDF bytes out (no Flask, no models)."""
+"""The record's documents — 行政指导文书 and 行政指导意见书: plain data in, PDF bytes out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .fonts import FontConfig
-from .formatting import LABELS, cn_date, label, paragraphs, to_datetime
+from rules import vocabulary as vocab
+
+from .fonts import DocumentFonts, FontConfig
+from .formatting import LABELS, basis_texts, cn_date, label, paragraphs, to_datetime
+from .linebreak import keep_each
 from .render import html_to_pdf, render_html
 
 DRAFT_STATUSES = frozenset({"draft", "pending_review"})
-REGISTER_FOOTER = "第{page}页　共{pages}页"
-REGISTER_CHUNK_ROWS = 40  # one long xhtml2pdf table is superlinear in its rows; short ones are not
+MM = 72 / 25.4
+TEXT_WIDTH = 156 * MM  # GB/T 9704 版心 width, pt
+BODY_SIZE = 16  # 三号
+FORM_SIZE = 14  # the 文书's form is set in 四号
+SEAL = 42 * MM  # a bureau's round seal
+DATE_PLACEHOLDER = "　　年　　月　　日"
 
 
 @dataclass
 class DocumentRecord:
+    """A record as its documents need it; `catalog_item` is its catalog entry (catalog.json shape).
+
+    The two standard sentences of the 意见书 are the bureau's (config); empty leaves them out."""
+
     bureau: str
     number: str | None
     status: str
@@ -26,6 +37,9 @@ class DocumentRecord:
     updated_at: datetime
     labels: Mapping[str, Mapping[str, str]] | None = None
     number_prefix: str = "指导书"
+    catalog_item: Mapping[str, Any] | None = None
+    voluntariness_text: str = ""
+    objection_text: str = ""
 
     @property
     def is_draft(self) -> bool:
@@ -36,16 +50,6 @@ class DocumentRecord:
         return self.status == "voided"
 
 
-@dataclass
-class RegisterRow:
-    seq: int
-    guided_at: datetime
-    subject: str
-    result: str
-    officers: list[str] = field(default_factory=list)
-    number: str | None = None
-
-
 def _labels(doc: DocumentRecord) -> dict[str, dict[str, str]]:
     merged = {kind: dict(values) for kind, values in LABELS.items()}
     for kind, values in (doc.labels or {}).items():
@@ -53,105 +57,107 @@ def _labels(doc: DocumentRecord) -> dict[str, dict[str, str]]:
     return merged
 
 
-def _document_context(doc: DocumentRecord, font: FontConfig) -> dict[str, Any]:
+def _width(text: str, font: FontConfig, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(text, font.face_name, size)
+
+
+def signature_columns(bureau: str, date: str, font: FontConfig) -> dict[str, Any]:
+    """Column widths (pt) that put 成文日期 右空四字 and the 署名 centred over it (7.3.5.1).
+
+    The middle cell is wide enough for the seal; a 署名 too long for that moves left as a
+    whole rather than running off the text block."""
+    date_width = _width(date, font, BODY_SIZE)
+    cell = max(date_width, _width(bureau, font, BODY_SIZE), SEAL) + BODY_SIZE
+    centre = min(TEXT_WIDTH - 4 * BODY_SIZE - date_width / 2, TEXT_WIDTH - cell / 2)
+    left = max(centre - cell / 2, 0)
+    return {"left": round(left, 2), "cell": round(cell, 2),
+            "right": round(TEXT_WIDTH - left - cell, 2), "date": date}
+
+
+def _unit_line(bureau: str, font: FontConfig) -> dict[str, float]:
+    """单位：the bureau's name in a box the seal covers (outlined on drafts)."""
+    label_width = _width("单位：", font, FORM_SIZE) + 2 * MM  # its text and the cell padding
+    name = max(_width(bureau, font, FORM_SIZE) + FORM_SIZE, SEAL)
+    return {"label": round(label_width, 2), "name": round(name, 2),
+            "rest": round(max(TEXT_WIDTH - label_width - name, 0), 2)}
+
+
+def _pairs(record: Mapping[str, Any], key: str, labels) -> list[tuple[str, str]]:
+    """案件回访's case or 政策指引's project as (label, value) lines."""
+    value = dict(record.get(key) or {})
+    if key == "case":
+        return [(vocab.FIELD_LABELS["case.decision_number"], value.get("decision_number") or ""),
+                (vocab.FIELD_LABELS["case.kind"], label(labels, "case_kind", value.get("kind"))),
+                (vocab.FIELD_LABELS["case.closed_on"], cn_date(value.get("closed_on")))]
+    return [(vocab.FIELD_LABELS["project.name"], value.get("name") or ""),
+            (vocab.FIELD_LABELS["project.kind"], label(labels, "project_kind", value.get("kind")))]
+
+
+def _document_context(doc: DocumentRecord, fonts: DocumentFonts) -> dict[str, Any]:
     record = dict(doc.record)
     labels = _labels(doc)
-    target = dict(record.get("target") or {})
-    officers = [name for name in (record.get("officers") or []) if name and str(name).strip()]
+    catalog = dict(doc.catalog_item or {})
     guided_at = to_datetime(record.get("guided_at"))
+    project = dict(record.get("project") or {})
+    project_kind = label(labels, "project_kind", project.get("kind"))
+    number = None if doc.is_draft else doc.number
+    issued = cn_date(doc.filed_at) if number else ""
     return {
-        "font": font,
+        "fonts": fonts,
         "doc": doc,
         "r": record,
-        "target": target,
-        "officers": "、".join(officers),
-        "guided_at": guided_at,
+        "L": vocab.FIELD_LABELS,
+        "target": dict(record.get("target") or {}),
+        "officers": keep_each(str(n).strip() for n in record.get("officers") or [] if n and str(n).strip()),
         "guided_date": cn_date(guided_at),
-        "number": None if doc.is_draft else doc.number,
+        "guided_time": (f"{guided_at.hour}时{guided_at.minute:02d}分"
+                        if isinstance(guided_at, datetime) else ""),
+        "number": number,
         "draft": doc.is_draft,
         "voided": doc.is_voided,
         "method": label(labels, "method", record.get("method")),
         "stage": label(labels, "stage", record.get("stage")),
         "form": label(labels, "form", record.get("form")),
         "result": label(labels, "result", record.get("result")),
-        "status_label": label(labels, "status", doc.status),
+        "oral": record.get("form") == "oral",
+        "oral_confirmation": label(labels, "oral_confirmation", record.get("oral_confirmation")),
+        "catalog_name": catalog.get("name") or "",
+        "case": _pairs(record, "case", labels) if record.get("case") else [],
+        "project": (f"{project.get('name') or ''}（{project_kind}）" if project_kind
+                    else project.get("name") or ""),
         "content": paragraphs(record.get("content")),
         "problem": paragraphs(record.get("problem")),
         "opinion": paragraphs(record.get("opinion")),
         "effect": paragraphs(record.get("effect")),
-        "legal_basis": [
-            f"《{b.get('law', '')}》{''.join(b.get('articles') or [])}"
-            for b in (record.get("legal_basis") or [])
-        ],
+        # The record's own basis, else its catalog item's (SPEC §3).
+        "legal_basis": basis_texts(record.get("legal_basis") or catalog.get("legal_basis")),
+        "voluntariness": paragraphs(doc.voluntariness_text),
+        "objection": paragraphs(doc.objection_text),
+        # 成文日期 of a numbered 意见书 is the day it was numbered, never the guidance date.
+        "signature": signature_columns(doc.bureau, issued or DATE_PLACEHOLDER, fonts.body),
+        "unit_line": _unit_line(doc.bureau, fonts.body),
+        "date_blank": DATE_PLACEHOLDER,
     }
 
 
-def guidance_document_html(doc: DocumentRecord, font: FontConfig) -> str:
-    return render_html("guidance_document.html", title="行政指导文书", **_document_context(doc, font))
+def guidance_document_html(doc: DocumentRecord, font: FontConfig | DocumentFonts) -> str:
+    fonts = DocumentFonts.of(font)
+    return render_html("guidance_document.html", title="行政指导文书", **_document_context(doc, fonts))
 
 
-def opinion_letter_html(doc: DocumentRecord, font: FontConfig) -> str:
-    return render_html("opinion_letter.html", title="行政指导意见书", **_document_context(doc, font))
+def opinion_letter_html(doc: DocumentRecord, font: FontConfig | DocumentFonts) -> str:
+    fonts = DocumentFonts.of(font)
+    return render_html("opinion_letter.html", title="行政指导意见书", **_document_context(doc, fonts))
 
 
-def guidance_document_pdf(doc: DocumentRecord, font: FontConfig) -> bytes:
+def guidance_document_pdf(doc: DocumentRecord, font: FontConfig | DocumentFonts) -> bytes:
     """行政指导文书 (seed 附件1)."""
     return html_to_pdf(guidance_document_html(doc, font), font=font, timestamp=doc.updated_at)
 
 
-def opinion_letter_pdf(doc: DocumentRecord, font: FontConfig) -> bytes:
+def opinion_letter_pdf(doc: DocumentRecord, font: FontConfig | DocumentFonts) -> bytes:
     """行政指导意见书 (seed 附件2)."""
     return html_to_pdf(opinion_letter_html(doc, font), font=font, timestamp=doc.updated_at)
 
-
-def register_html(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
-                  generated_at: datetime, font: FontConfig) -> str:
-    prepared = [
-        {
-            "seq": row.seq,
-            "date": cn_date(row.guided_at),
-            "subject": row.subject,
-            "result": row.result,
-            "officers": "、".join(row.officers),
-            "number": row.number or "",
-        }
-        for row in rows
-    ]
-    chunks = [prepared[i:i + REGISTER_CHUNK_ROWS] for i in range(0, len(prepared), REGISTER_CHUNK_ROWS)]
-    return render_html(
-        "register.html", font=font, title=title, subtitle=subtitle,
-        generated=cn_date(generated_at), chunks=chunks,
-    )
-
-
-def register_pdf(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
-                 generated_at: datetime, font: FontConfig) -> bytes:
-    """行政指导事项登记簿: landscape A4, column headings and 第N页 共M页 on every page."""
-    html = register_html(rows, title=title, subtitle=subtitle, generated_at=generated_at, font=font)
-    return html_to_pdf(html, font=font, timestamp=generated_at, page_footer=REGISTER_FOOTER)
-
-
-def catalog_pdf(items: Sequence[Mapping[str, Any]], *, bureau: str,
-                generated_at: datetime, font: FontConfig) -> bytes:
-    """自然资源行政指导目录清单 (catalog.json shape)."""
-    prepared = [
-        {
-            "code": item.get("code", ""),
-            "name": item.get("name", ""),
-            "field": item.get("field", ""),
-            "methods": "、".join(item.get("methods") or []),
-            "stages": "、".join(item.get("stages") or []),
-            "unit": item.get("responsible_unit", ""),
-            "basis": [
-                f"《{b.get('law', '')}》{'、'.join(b.get('articles') or [])}"
-                for b in (item.get("legal_basis") or [])
-            ],
-            "scope": item.get("target_scope") or "",
-        }
-        for item in items
-    ]
-    html = render_html(
-        "catalog.html", font=font, title="自然资源行政指导目录清单", bureau=bureau,
-        generated=cn_date(generated_at), items=prepared,
-    )
-    return html_to_pdf(html, font=font, timestamp=generated_at)

@@ -15,11 +15,7 @@ except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1
     SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 # Enum labels as the validator defines them (SPEC §2); one source for forms, pages and documents.
-LABELS: dict[str, dict[str, str]] = {
-    "method": vocab.METHOD, "stage": vocab.STAGE, "form": vocab.FORM,
-    "initiated_by": vocab.INITIATED_BY, "target_kind": vocab.TARGET_KIND, "result": vocab.RESULT,
-    "status": vocab.STATUS,
-}
+LABELS: dict[str, dict[str, str]] = dict(vocab.VOCABULARIES)
 
 
 def to_datetime(value: Any) -> datetime | date | None:
@@ -57,6 +53,17 @@ def label(labels: dict[str, dict[str, str]], kind: str, key: Any) -> str:
     if key is None:
         return ""
     return labels.get(kind, {}).get(str(key), str(key))
+
+
+def basis_texts(basis: Any) -> list[str]:
+    """《法律名称》第一条、第二条 for each entry of a legal_basis list ({law, articles[]})."""
+    texts = []
+    for entry in basis or []:
+        law = str(entry.get("law") or "").strip().removeprefix("《").removesuffix("》")
+        articles = "、".join(str(a).strip() for a in entry.get("articles") or [] if str(a).strip())
+        if law or articles:
+            texts.append((f"《{law}》" if law else "") + articles)
+    return texts
 
 
 def paragraphs(text: Any) -> list[str]:

@@ -8,14 +8,16 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, ChainableUndefined
 
-from .fonts import FontConfig
+from .fonts import DocumentFonts, FontConfig
 from .formatting import cn_date, cn_datetime
+from .linebreak import keep_together, kinsoku_wrapping
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = PROJECT_ROOT / "templates" / "pdf"
@@ -43,25 +45,49 @@ def template_env() -> Environment:
         )
         env.filters["cn_date"] = cn_date
         env.filters["cn_datetime"] = cn_datetime
+        env.filters["keep"] = keep_together
         _env = env
     return _env
 
 
 def render_html(template: str, **context) -> str:
+    """`fonts` (DocumentFonts) names the faces; a caller with one `font` gets it for every role."""
     context.setdefault("draft", False)
     context.setdefault("voided", False)
+    if "fonts" not in context and "font" in context:
+        context["fonts"] = DocumentFonts.of(context["font"])
     return template_env().get_template(template).render(**context)
+
+
+@dataclass(frozen=True)
+class PageNumbers:
+    """GB/T 9704-2012 7.5: "— 1 —" in 4号 (14 pt) 宋体, its top 7 mm below the text block;
+    odd pages right and even pages left, one character (of the number's size) in.
+
+    The margins are the page's @page margins in mm, so the number lines up with the text block."""
+
+    left_mm: float = 28
+    right_mm: float = 26
+    bottom_mm: float = 35
+    size: float = 14
+    below_mm: float = 7
+
+    def text(self, page: int) -> str:
+        return f"— {page} —"
+
+
+GB_PAGE_NUMBERS = PageNumbers()
 
 
 def sha256_hex(pdf: bytes) -> str:
     return hashlib.sha256(pdf).hexdigest()
 
 
-def _allowed_roots(font: FontConfig) -> tuple[Path, ...]:
-    return (STATIC_DIR.resolve(), font.folder)
+def _allowed_roots(font: FontConfig | DocumentFonts) -> tuple[Path, ...]:
+    return (STATIC_DIR.resolve(), *DocumentFonts.of(font).folders)
 
 
-def make_link_callback(font: FontConfig):
+def make_link_callback(font: FontConfig | DocumentFonts):
     """Map a link to a file under static/ or the font folder; refuse everything else."""
     roots = _allowed_roots(font)
 
@@ -87,49 +113,43 @@ def make_link_callback(font: FontConfig):
     return link_callback
 
 
-def _policy(font: FontConfig):
+def _policy(font: FontConfig | DocumentFonts):
     from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-    static, fonts = _allowed_roots(font)
+    static, *fonts = _allowed_roots(font)
     return ResourceAccessPolicy.server(
         base_dir=static,
-        extra_roots=(fonts,),
+        extra_roots=tuple(fonts),
         allow_remote=False,
         max_render_seconds=600,  # a 5,000-row register is long but legitimate
         max_document_bytes=64 * 1024 * 1024,
     )
 
 
-def _page_count_canvas(font: FontConfig, footer: str, size: float, bottom: float):
-    """A canvas that holds its pages until the end, then stamps `footer` with the page count.
-
-    xhtml2pdf's own <pdf:pagecount> lays the whole document out twice (multiBuild); this
-    draws "共M页" in a single pass, the reportlab NumberedCanvas way."""
+def _page_number_canvas(font: FontConfig, numbers: PageNumbers):
+    """A canvas that draws the page number as each page is finished (no second layout pass)."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import getAscent
     from xhtml2pdf.builders.printmarks import MarkedCanvas
 
-    class PageCountCanvas(MarkedCanvas):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._held_pages: list[dict] = []
+    # The top of the number (its ascent) sits `below_mm` under the text block.
+    baseline = (numbers.bottom_mm - numbers.below_mm) * mm - getAscent(font.face_name, numbers.size)
 
+    class PageNumberCanvas(MarkedCanvas):
         def showPage(self):
-            self._held_pages.append(dict(self.__dict__))
-            self._startPage()
+            page = self.getPageNumber()
+            self.saveState()
+            self.setFont(font.face_name, numbers.size)
+            self.setFillGray(0)
+            if page % 2:
+                right = self._pagesize[0] - numbers.right_mm * mm - numbers.size
+                self.drawRightString(right, baseline, numbers.text(page))
+            else:
+                self.drawString(numbers.left_mm * mm + numbers.size, baseline, numbers.text(page))
+            self.restoreState()
+            super().showPage()
 
-        def save(self):
-            total = len(self._held_pages)
-            for number, state in enumerate(self._held_pages, start=1):
-                self.__dict__.update(state)
-                self.saveState()
-                self.setFont(font.face_name, size)
-                self.setFillGray(0)
-                self.drawCentredString(self._pagesize[0] / 2, bottom,
-                                       footer.format(page=number, pages=total))
-                self.restoreState()
-                MarkedCanvas.showPage(self)
-            MarkedCanvas.save(self)
-
-    return PageCountCanvas
+    return PageNumberCanvas
 
 
 @contextmanager
@@ -190,23 +210,23 @@ def _stamp(pdf: bytes, moment: datetime) -> bytes:
     return pdf
 
 
-def html_to_pdf(html: str, *, font: FontConfig, timestamp: datetime,
-                page_footer: str | None = None, footer_size: float = 10.5,
-                footer_bottom_mm: float = 10) -> bytes:
-    """Render; `page_footer` ("第{page}页 共{pages}页") is stamped at the bottom centre of every page."""
-    from reportlab.lib.units import mm
+def html_to_pdf(html: str, *, font: FontConfig | DocumentFonts, timestamp: datetime,
+                page_numbers: PageNumbers | None = GB_PAGE_NUMBERS) -> bytes:
+    """Render with Chinese line breaking (linebreak.py) and `page_numbers` on every page.
+
+    `font` is the document's fonts (or one font for all roles); the body face draws the numbers."""
     from xhtml2pdf import pisa
 
-    maker = (_page_count_canvas(font, page_footer, footer_size, footer_bottom_mm * mm)
-             if page_footer else None)
+    fonts = DocumentFonts.of(font)
+    maker = _page_number_canvas(fonts.body, page_numbers) if page_numbers else None
     out = io.BytesIO()
-    with _reportlab_settings(font), _canvas_maker(maker):
+    with _reportlab_settings(fonts.body), _canvas_maker(maker), kinsoku_wrapping():
         status = pisa.CreatePDF(
             html,
             dest=out,
             encoding="utf-8",
-            link_callback=make_link_callback(font),
-            resource_policy=_policy(font),
+            link_callback=make_link_callback(fonts),
+            resource_policy=_policy(fonts),
         )
     if status.err:
         raise RuntimeError(f"xhtml2pdf reported {status.err} error(s) rendering the document")

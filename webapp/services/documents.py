@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from rules import vocabulary as vocab
+from rules.model import SHANGHAI
 
+from webapp.db_setup import write_transaction
 from webapp.extensions import db, settings
 from webapp.models import GuidanceRecord
 from webapp.pdf import (
-    DocumentRecord, FontConfig, RegisterRow, catalog_pdf, find_font, guidance_document_pdf,
-    opinion_letter_pdf, register_pdf, sha256_hex,
+    DocumentFonts, DocumentRecord, FontConfig, catalog_pdf, find_fonts, guidance_document_pdf,
+    opinion_letter_pdf, sha256_hex,
 )
-from webapp.db_setup import write_transaction
 from webapp.services import queries
 from webapp.services.audit import record_event
 
@@ -20,21 +21,35 @@ log = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
+def document_fonts() -> DocumentFonts:
+    """The title, heading and body faces (PDF_FONTS)."""
+    return find_fonts(settings["PDF_FONTS"])
+
+
 def document_font() -> FontConfig:
-    return find_font(settings["PDF_FONT_PATH"])
+    """The body face alone, for a document that uses one font."""
+    return document_fonts().body
+
+
+def _catalog_item(code: str | None) -> dict | None:
+    item = queries.catalog_item(code)
+    return item.to_interchange() if item else None
 
 
 def _document_record(record: GuidanceRecord) -> DocumentRecord:
+    config = settings
     return DocumentRecord(
-        bureau=settings["BUREAU_NAME"], number=record.number, status=record.status,
+        bureau=config["BUREAU_NAME"], number=record.number, status=record.status,
         record=record.to_interchange(), filed_at=record.filed_at, updated_at=record.updated_at,
-        number_prefix=settings["DOCUMENT_NUMBER_PREFIX"],
+        number_prefix=config["DOCUMENT_NUMBER_PREFIX"], catalog_item=_catalog_item(record.catalog_code),
+        voluntariness_text=config["OPINION_VOLUNTARINESS_TEXT"],
+        objection_text=config["OPINION_OBJECTION_TEXT"],
     )
 
 
 def guidance_document(record: GuidanceRecord) -> bytes:
     """行政指导文书 — every record."""
-    return guidance_document_pdf(_document_record(record), document_font())
+    return guidance_document_pdf(_document_record(record), document_fonts())
 
 
 def has_opinion_letter(record: GuidanceRecord) -> bool:
@@ -43,31 +58,22 @@ def has_opinion_letter(record: GuidanceRecord) -> bool:
 
 def opinion_letter(record: GuidanceRecord) -> bytes:
     """行政指导意见书 — advice and admonition only."""
-    return opinion_letter_pdf(_document_record(record), document_font())
+    return opinion_letter_pdf(_document_record(record), document_fonts())
 
 
-def register(year: int, unit_id: int | None = None, unit_name: str | None = None) -> bytes:
-    """行政指导事项登记簿 of one year (optionally one unit); same data → same bytes."""
-    records = queries.document_register_rows(year, unit_id)
-    rows = [RegisterRow(seq=i, guided_at=r.guided_at, subject=r.subject or "",
-                        result=_result_label(r), officers=list(r.officers or []), number=r.number)
-            for i, r in enumerate(records, start=1)]
-    stamp = max((r.updated_at for r in records), default=datetime(year, 1, 1, tzinfo=timezone.utc))
-    subtitle = f"{settings['BUREAU_NAME']}　{year}年度" + (f"　{unit_name}" if unit_name else "")
-    return register_pdf(rows, title="行政指导事项登记簿", subtitle=subtitle, generated_at=stamp,
-                        font=document_font())
+def catalog_stamp() -> datetime:
+    """When the catalog last changed — its 公布日期 until catalog versions exist (SPEC §7)."""
+    return queries.catalog_stamp() or EPOCH
 
 
-def _result_label(record: GuidanceRecord) -> str:
-    text = vocab.RESULT.get(record.result or "pending", record.result or "")
-    return f"{text}（已作废）" if record.status == "voided" else text
+def catalog_date() -> date:
+    return catalog_stamp().astimezone(SHANGHAI).date()
 
 
 def catalog_document() -> bytes:
     items = queries.published_catalog()
-    stamp = queries.catalog_stamp() or EPOCH
     return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
-                       generated_at=stamp, font=document_font())
+                       published_on=catalog_stamp(), font=document_fonts())
 
 
 def record_document_hash(record_id: int, user_id: int) -> str | None:

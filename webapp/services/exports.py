@@ -18,7 +18,7 @@ from webapp.pdf import RegisterRow, register_pdf as render_register_pdf
 from webapp.reports.tabular import Column, iter_csv, write_xlsx
 from webapp.services import policy, queries
 from webapp.services.audit import record_event
-from webapp.services.documents import document_font
+from webapp.services.documents import document_fonts
 from webapp.services.presenting import masked_target_id
 from webapp.services.register_filter import RecordFilter
 
@@ -117,13 +117,13 @@ def register_pdf(user, flt: RecordFilter) -> bytes:
     flt = replace(flt, statuses=statuses, sort="number")
     records = list(queries.register_rows(user, flt))
     rows = [RegisterRow(seq=i, guided_at=r.guided_at, subject=r.subject or "", result=_result_label(r),
-                        officers=list(r.officers or []), number=r.number)
+                        officers=list(r.officers or []), number=r.number, target=r.target_name or "")
             for i, r in enumerate(records, start=1)]
     stamp = max((r.updated_at for r in records), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
     record_export(user, flt, "pdf", len(rows))
     return render_register_pdf(rows, title="行政指导事项登记簿",
                                subtitle=f"{settings['BUREAU_NAME']}　{flt.words()}",
-                               generated_at=stamp, font=document_font())
+                               generated_at=stamp, font=document_fonts())
 
 
 def _result_label(record) -> str:

@@ -55,15 +55,6 @@ def filed_records():
             .order_by(Record.number_year.desc(), Record.number_seq.desc()))
 
 
-def document_register_rows(year: int, unit_id: int | None = None) -> list[GuidanceRecord]:
-    """The 登记簿 of one year in number order: filed, closed and voided records."""
-    query = (select(Record).where(Record.status.in_(policy.PUBLIC_STATUSES), Record.number_year == year)
-             .order_by(Record.number_seq))
-    if unit_id is not None:
-        query = query.where(Record.owner_unit_id == unit_id)
-    return db.session.scalars(query).all()
-
-
 def review_queue():
     return select(Record).where(Record.status == "pending_review").order_by(Record.submitted_at)
 
