@@ -67,7 +67,7 @@ def catalog_groups(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Items grouped by 领域 (groups in order of first appearance), numbered 1…N throughout."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for item in items:
-        groups.setdefault(item.get("field") or "其他", []).append(item)
+        groups.setdefault(item.get("field") or vocab.PROJECT_KIND["other"], []).append(item)
     seq, result = 0, []
     for name, members in groups.items():
         prepared = []

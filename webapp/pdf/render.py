@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from rules import vocabulary
 from jinja2 import Environment, FileSystemLoader, ChainableUndefined
 
 from .fonts import DocumentFonts, FontConfig
@@ -46,6 +47,7 @@ def template_env() -> Environment:
         env.filters["cn_date"] = cn_date
         env.filters["cn_datetime"] = cn_datetime
         env.filters["keep"] = keep_together
+        env.globals["vocab"] = vocabulary  # every label a document prints comes from the vocabulary
         _env = env
     return _env
 
