@@ -164,7 +164,7 @@ def test_download_names_say_what_the_file_is(app, client, auth):
         stamp = datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)  # 12月1日 in Shanghai
         db.session.execute(CatalogItem.__table__.update().values(updated_at=stamp))
         db.session.commit()
-    assert _fallback_name(client.get(f"/register.pdf?year=2026&unit={unit_id}")) == f"register-2026-unit-{unit_id}.pdf"
+    assert _fallback_name(client.get("/register.pdf?year=2026&unit=自然资源开发利用科")) == f"register-2026-unit-{unit_id}.pdf"
     catalog = client.get("/catalog.pdf")
     assert _fallback_name(catalog) == "catalog-2026-12-01.pdf"
     assert "公布日期：2026年12月1日" in "".join(pdf_text(catalog.data)).replace(" ", "")

@@ -15,6 +15,7 @@ from webapp.services.register_filter import SORT_LABELS, decode_cursor, encode_c
 
 bp = Blueprint("register", __name__)
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def init_app(app: Flask) -> None:
@@ -61,8 +62,8 @@ def _export_filter():
 def export_xlsx():
     flt = _export_filter()
     data, _count = exports.register_xlsx(current_user, flt)
-    return _ready(file_response(data, exports.file_name(flt, "xlsx"),
-                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    name, ascii_name = exports.file_names(flt, "xlsx")
+    return _ready(file_response(data, name, XLSX, ascii_name))
 
 
 @bp.get("/register.csv")
@@ -70,15 +71,15 @@ def export_xlsx():
 def export_csv():
     flt = _export_filter()
     rows = stream_with_context(exports.register_csv(current_user, flt))  # streamed: rows read as sent
-    return _ready(file_response(rows, exports.file_name(flt, "csv"),
-                                "text/csv; charset=utf-8"))
+    name, ascii_name = exports.file_names(flt, "csv")
+    return _ready(file_response(rows, name, "text/csv; charset=utf-8", ascii_name))
 
 
 @bp.get("/register.pdf")
 @login_required
 def export_pdf():
     flt = _export_filter()
-    return _ready(pdf_response(exports.register_pdf(current_user, flt), exports.file_name(flt, "pdf")))
+    return _ready(pdf_response(exports.register_pdf(current_user, flt), *exports.file_names(flt, "pdf")))
 
 
 def _ready(response):

@@ -131,8 +131,10 @@ def _result_label(record) -> str:
     return f"{text}（{vocab.STATUS['voided']}）" if record.status == "voided" else text
 
 
-def file_name(flt: RecordFilter, ext: str) -> str:
-    base = "行政指导事项登记簿" if ext == "pdf" else "行政指导台账"
+def file_names(flt: RecordFilter, ext: str) -> tuple[str, str]:
+    """(Chinese file name, ASCII fallback that says what the file is) for an export."""
+    base, ascii_base = ("行政指导事项登记簿", "register") if ext == "pdf" else ("行政指导台账", "register-list")
     year = f"-{flt.year}" if flt.year else ""
     unit = f"-{flt.unit}" if flt.unit else ""
-    return f"{base}{year}{unit}.{ext}"
+    ascii_unit = f"-unit-{flt.unit_id}" if flt.unit_id else ""
+    return f"{base}{year}{unit}.{ext}", f"{ascii_base}{year}{ascii_unit}.{ext}"
