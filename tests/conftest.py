@@ -41,6 +41,8 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "SECRET_KEY": "test-only-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": None,
+        # Fixture reviewers and admins log in with a password only; tests/webapp/test_mfa.py turns MFA on.
+        "MFA_REQUIRED_ROLES": (),
     }
     config.update(overrides)
     return create_app(config, instance_path=str(instance_path))
