@@ -45,6 +45,8 @@ def _back_to_login():
 
 @bp.route("/login/verify", methods=["GET", "POST"])
 def mfa_verify():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
     user = _pending_user()
     if user is None:
         return _back_to_login()

@@ -60,6 +60,11 @@ class Verdict:
     retry_after: int = 0  # whole seconds
 
 
+def clock() -> float:
+    """The throttle's clock (tests stop it)."""
+    return time.time()
+
+
 def _keys(username: str, ip: str) -> list[tuple[str, str, str]]:
     username, ip = normalise(username), (ip or "unknown")[:45]
     keys = {"account_ip": (username, ip), "account": (username, ""), "ip": ("", ip)}
@@ -99,7 +104,7 @@ def _dialect_insert():
 
 def reserve_attempt(username: str, ip: str, limits: Limits, *, now: float | None = None) -> Verdict:
     """Count one try before the password is checked; refuse it if a bound is reached."""
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     with write_transaction():
         rows = _lock_rows(_keys(username, ip), now)
         for row in rows.values():
@@ -171,7 +176,7 @@ class Lockout:
 
 def current_lockouts(limits: Limits, *, now: float | None = None) -> list[Lockout]:
     """Counters with failures in the current window, locked and slowed ones first."""
-    now = time.time() if now is None else now
+    now = clock() if now is None else now
     rows = db.session.scalars(select(LoginThrottle).where(
         LoginThrottle.failures > 0, LoginThrottle.window_start > now - limits.window)).all()
     result = []
