@@ -65,15 +65,26 @@ def ensure_instance_folder(path: str) -> None:
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
-    """A per-installation key kept in instance/; never hard-coded."""
+    """A per-installation key kept in instance/; never hard-coded.
+
+    Several processes (gunicorn workers, a second server on the same instance folder) may start
+    at once: the key is written to a private file and linked into place, so exactly one key wins
+    and nobody reads a half-written file.
+    """
     key_file = Path(instance_path) / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        fh.write(secrets.token_hex(32))
+    try:
+        os.link(partial, key_file)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        os.unlink(partial)
+    return key_file.read_text().strip()
 
 
 def normalise_database_url(url: str) -> str:
