@@ -23,6 +23,8 @@ NAVIGATION = (
     ("records.filed", "备案记录", "view_register"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
+    ("auth.account", "账户安全", None),
+    ("auth.security", "登录安全", "manage_users"),
 )
 
 
