@@ -11,11 +11,12 @@ PG_DIR ?= /tmp/guidance-pg-$(shell id -u)
 PG_PORT ?= 54329
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev system-packages test-sqlite test-postgres bench clean help
+.PHONY: run serve test install install-dev system-packages test-sqlite test-postgres bench clean help
 
 help:
 	@echo "make run    — 安装、迁移、导入演示数据并在 http://127.0.0.1:5000 启动"
 	@echo "make test   — 安装开发依赖并运行全部测试（SQLite + PostgreSQL + 浏览器）"
+	@echo "make serve  — 用 gunicorn（gunicorn.conf.py）在 http://127.0.0.1:8000 提供服务，生产部署见 README 与 deploy/"
 	@echo "make install | make bench | make clean"
 
 $(BIN)/python:
@@ -42,8 +43,16 @@ run: install
 	@$(FLASK) check
 	@echo "== 演示账号 (instance/demo-credentials.txt) =="
 	@cat instance/demo-credentials.txt
-	@echo "== 打开 http://127.0.0.1:5000 =="
+	@echo "== 打开 http://127.0.0.1:5000 （Flask 开发服务器，仅供试用；生产环境请用 make serve 或 deploy/ 中的 systemd 服务）=="
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# gunicorn with the repository's settings (workers from the CPU count, JSON access log).
+serve: install
+	@scripts/system-packages.sh $(RUNTIME_PACKAGES)
+	$(FLASK) init-db
+	@$(FLASK) check
+	@echo "== gunicorn on http://$${GUNICORN_BIND:-127.0.0.1:8000} (gunicorn.conf.py) =="
+	$(BIN)/gunicorn --config gunicorn.conf.py
 
 test: install-dev
 	@scripts/system-packages.sh $(TEST_PACKAGES)

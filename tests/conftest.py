@@ -41,6 +41,10 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "SECRET_KEY": "test-only-secret",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SERVER_NAME": None,
+        # Fixture reviewers and admins log in with a password only; tests/webapp/test_mfa.py turns MFA on.
+        "MFA_REQUIRED_ROLES": (),
+        # No backup is ever taken in a test; tests/webapp/test_healthz.py checks the backup's age.
+        "BACKUP_MAX_AGE_HOURS": 0,
     }
     config.update(overrides)
     return create_app(config, instance_path=str(instance_path))

@@ -62,6 +62,12 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     htmx.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_vary_header)
+
+    from webapp import health, logs, security
+
+    security.init_app(app)
+    logs.init_app(app)
+    health.init_app(app)
     app.url_map.converters["id"] = RecordIdConverter
 
     from webapp import auth, catalog, cli, documents, main, records, register, review, rules_page, stats

@@ -102,6 +102,9 @@ def backup(path: str):
                                 capture_output=True, text=True)
         if result.returncode != 0:
             raise click.ClickException(f"pg_dump 失败：{result.stderr.strip()}")
+    from webapp.health import record_backup
+
+    record_backup(current_app.instance_path, target)  # /healthz reports the backup's age
     click.echo(f"已备份到 {target}")
 
 

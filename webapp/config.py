@@ -37,9 +37,27 @@ DEFAULTS = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
-    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    # Throttling (per window): one address guessing one account is locked out after 5 failures;
+    # an address guessing many accounts after 20; one account guessed from many addresses is
+    # never locked, only slowed (1 s, 2 s, 4 s … between tries) after 10.
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP": 5,
     "LOGIN_MAX_FAILURES_PER_IP": 20,
+    "LOGIN_ACCOUNT_DELAY_AFTER": 10,
+    "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": 60,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    # Sessions end after this much inactivity, and this long after login whatever happens.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
+    # Roles that must use a second factor (TOTP); others may turn it on for themselves.
+    "MFA_REQUIRED_ROLES": ("reviewer", "admin"),
+    "MFA_ISSUER": "行政指导管理系统",
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
+    "TRUSTED_PROXIES": 0,
+    "HSTS_MAX_AGE": 31536000,
+    # /healthz reports 503 when the last `flask backup` is older than this (0: not checked).
+    "BACKUP_MAX_AGE_HOURS": 26,
+    # One JSON line per request on stderr (gunicorn's JSON access log carries it instead).
+    "REQUEST_LOG": True,
     "PAGE_SIZE": 50,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -58,15 +76,26 @@ def ensure_instance_folder(path: str) -> None:
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
-    """A per-installation key kept in instance/; never hard-coded."""
+    """A per-installation key kept in instance/; never hard-coded.
+
+    Several processes (gunicorn workers, a second server on the same instance folder) may start
+    at once: the key is written to a private file and linked into place, so exactly one key wins
+    and nobody reads a half-written file.
+    """
     key_file = Path(instance_path) / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+        fh.write(secrets.token_hex(32))
+    try:
+        os.link(partial, key_file)
+    except FileExistsError:
+        pass  # another process was first: use its key
+    finally:
+        os.unlink(partial)
+    return key_file.read_text().strip()
 
 
 def normalise_database_url(url: str) -> str:

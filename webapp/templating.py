@@ -22,6 +22,8 @@ NAVIGATION = (
     ("stats.index", "统计", "view_register"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
+    ("auth.account", "账户安全", None),
+    ("auth.security", "登录安全", "manage_users"),
 )
 
 

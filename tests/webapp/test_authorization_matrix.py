@@ -61,6 +61,16 @@ MATRIX = {
                                  ("GET", "/records/{filed}/opinion.pdf", row(L, O, O, O, O, O))],
     "catalog.public": [("GET", "/catalog", row(P, O, O, O, O, O))],
     "catalog.catalog_pdf": [("GET", "/catalog.pdf", row(P, O, O, O, O, O))],
+    "auth.mfa_verify": [("GET", "/login/verify", row(L, O, O, O, O, O))],
+    "auth.mfa_setup": [("GET", "/mfa/setup", row(L, O, O, O, O, O))],
+    "auth.account": [("GET", "/account", row(L, O, O, O, O, O))],
+    "auth.regenerate_recovery_codes": [("POST", "/account/recovery-codes", row(L, O, O, O, O, O))],
+    "auth.disable_mfa": [("POST", "/account/mfa/disable", row(L, O, O, O, O, O))],
+    "auth.end_all_sessions": [("POST", "/account/sessions/end", row(L, O, O, O, O, O))],
+    "auth.security": [("GET", "/admin/security", row(L, D, D, D, O, D))],
+    "auth.clear_lockout": [("POST", "/admin/security/lockouts/1/clear", row(L, D, D, D, O, D))],
+    "auth.reset_mfa": [("POST", "/admin/security/users/1/reset-mfa", row(L, D, D, D, O, D))],
+    "health.healthz": [("GET", "/healthz", row(P, P, P, P, P, P))],
 }
 UNLISTED_OK = {"static"}
 
@@ -113,7 +123,7 @@ def test_matrix_access(app, client, records, endpoint, method, url, role, expect
         assert status in (403, 404), f"{role} {method} {path} → {status}"
     elif expected in (O, P):
         assert status not in (403, 404) and status < 500, f"{role} {method} {path} → {status}"
-        if endpoint != "auth.logout":  # logging out lands on the login page by design
+        if endpoint not in ("auth.logout", "auth.end_all_sessions"):  # logging out lands on the login page
             assert "/login" not in location
 
 

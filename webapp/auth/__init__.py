@@ -1,16 +1,22 @@
-"""Login, logout, session and bearer-token users."""
+"""Login (password, then the second factor where needed), logout, sessions and bearer-token users."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required, logout_user
+from flask_login.utils import login_url
 
+from webapp.auth import sessions
 from webapp.extensions import login_manager
+from webapp.htmx import wants_partial
 from webapp.models import User
-from webapp.services.accounts import authenticate, user_by_id, user_for_token
+from webapp.services import throttle
+from webapp.services.accounts import LoginResult, authenticate, end_sessions, user_by_id, user_for_token
 
 bp = Blueprint("auth", __name__)
+PENDING = "mfa_pending"  # the password was right; the second factor is still to come
 
 
 def init_app(app: Flask) -> None:
@@ -18,6 +24,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    from webapp.auth import account, admin, mfa  # noqa: F401 — registers their routes on bp
+
     app.register_blueprint(bp)
 
 
@@ -25,7 +33,23 @@ def init_app(app: Flask) -> None:
 def load_user(user_id: str) -> User | None:
     if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10:
         return None
-    return user_by_id(int(user_id))
+    user = user_by_id(int(user_id))
+    reason = "revoked" if user is None or not user.active else sessions.check(user)
+    if reason:
+        sessions.end(reason)
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """To the login page; without "请先登录" when the page will say why the session ended."""
+    if sessions.ENDED not in session:
+        flash(login_manager.login_message, login_manager.login_message_category)
+    target = login_url(login_manager.login_view, next_url=request.url)
+    if wants_partial():  # a fragment request must not swap the login page into a panel
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
 
 
 def bearer_token(req) -> str | None:
@@ -40,7 +64,7 @@ def load_user_from_bearer(req) -> User | None:
     return user_for_token(token) if token else None
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths, so the login page cannot redirect elsewhere."""
     if target:
         parts = urlsplit(target)
@@ -49,12 +73,41 @@ def _safe_next(target: str | None) -> str:
     return url_for("main.home")
 
 
+def client_address() -> str:
+    """The client's address (ProxyFix has already applied the trusted X-Forwarded-For)."""
+    return request.remote_addr or "unknown"
+
+
+def limits() -> throttle.Limits:
+    return throttle.Limits.from_config(current_app.config)
+
+
+def throttled_message(scope: str | None, retry_after: int) -> str:
+    if scope == "account":
+        return f"该账户近期登录失败次数较多，请 {retry_after} 秒后再试"
+    return f"登录失败次数过多，请 {max(1, -(-retry_after // 60))} 分钟后再试"
+
+
+def throttled_page(template: str, result: LoginResult, **context):
+    errors = {context.pop("field", "username"): throttled_message(result.scope, result.retry_after)}
+    return render_template(template, errors=errors, **context), 429, {"Retry-After": str(result.retry_after)}
+
+
+def finish_login(user: User, next_url: str | None):
+    """Both factors are done: a fresh session, then on to where the user was going."""
+    throttle.clear_after_login(user.username, client_address())
+    sessions.start(user)
+    flash(f"欢迎，{user.display_name}。", "success")
+    return redirect(safe_next(next_url))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.home"))
     form = {"username": request.form.get("username", ""), "next": request.values.get("next", "")}
     errors: dict[str, str] = {}
+    notice = sessions.ended_message()
     if request.method == "POST":
         password = request.form.get("password", "")
         if not form["username"].strip():
@@ -62,29 +115,31 @@ def login():
         if not password:
             errors["password"] = "请输入密码"
         if not errors:
-            cfg = current_app.config
-            result = authenticate(
-                form["username"], password, request.remote_addr or "unknown",
-                max_per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
-                max_per_ip=cfg["LOGIN_MAX_FAILURES_PER_IP"],
-                window_seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"],
-            )
+            result = authenticate(form["username"], password, client_address(), limits=limits())
             if result.throttled:
-                minutes = cfg["LOGIN_THROTTLE_WINDOW_SECONDS"] // 60
-                errors["username"] = f"登录失败次数过多，请 {minutes} 分钟后再试"
-                return render_template("auth/login.html", form=form, errors=errors), 429
+                return throttled_page("auth/login.html", result, form=form, notice=None)
             if result.user:
-                login_user(result.user)
-                flash(f"欢迎，{result.user.display_name}。", "success")
-                return redirect(_safe_next(form["next"]))
+                return _after_password(result.user, form["next"])
             errors["username"] = "用户名或密码不正确"
-        return render_template("auth/login.html", form=form, errors=errors), 422
-    return render_template("auth/login.html", form=form, errors=errors)
+        return render_template("auth/login.html", form=form, errors=errors, notice=None), 422
+    return render_template("auth/login.html", form=form, errors=errors, notice=notice)
+
+
+def _after_password(user: User, next_url: str):
+    from webapp.auth.mfa import begin_second_step
+
+    required = user.role in current_app.config["MFA_REQUIRED_ROLES"]
+    if user.has_mfa or required:
+        throttle.release_attempt(user.username, client_address())
+        return begin_second_step(user, next_url)
+    return finish_login(user, next_url)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    end_sessions(current_user.id, actor_id=current_user.id, audit=False)  # copies of the cookie die too
     logout_user()
+    session.clear()
     flash("您已退出登录。", "info")
     return redirect(url_for("auth.login"))

@@ -2,9 +2,9 @@
 from webapp.models.audit import AuditEvent
 from webapp.models.catalog import CatalogItem
 from webapp.models.record import GuidanceRecord, NumberCounter, ReviewDecision
-from webapp.models.user import LoginFailure, Unit, User
+from webapp.models.user import LoginThrottle, RecoveryCode, Unit, User
 
 __all__ = [
-    "AuditEvent", "CatalogItem", "GuidanceRecord", "LoginFailure", "NumberCounter",
-    "ReviewDecision", "Unit", "User",
+    "AuditEvent", "CatalogItem", "GuidanceRecord", "LoginThrottle", "NumberCounter",
+    "RecoveryCode", "ReviewDecision", "Unit", "User",
 ]

@@ -1,10 +1,10 @@
-"""Units (科室/单位), users and login failures."""
+"""Units (科室/单位), users, their second factor and the login throttle counters."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -51,6 +51,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by logout, password/role change, disable and "log out everywhere": older cookies die.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mfa_secret: Mapped[str | None] = mapped_column(String(64))  # base32 TOTP key once enrolled
+    mfa_pending_secret: Mapped[str | None] = mapped_column(String(64))  # shown on the set-up page
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code's time step is used once
 
     unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined")
 
@@ -68,20 +74,38 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    @property
+    def has_mfa(self) -> bool:
+        return self.mfa_secret is not None
+
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
 
-class LoginFailure(db.Model):
-    """One failed login; counted per account and per IP within a window to throttle guessing."""
+class RecoveryCode(db.Model):
+    """A one-time MFA recovery code; only its SHA-256 is kept."""
 
-    __tablename__ = "login_failure"
-    __table_args__ = (
-        Index("ix_login_failure_username_at", "username", "at"),
-        Index("ix_login_failure_ip_at", "ip", "at"),
-    )
+    __tablename__ = "mfa_recovery_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(50))
-    ip: Mapped[str] = mapped_column(String(45))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginThrottle(db.Model):
+    """A failed-login counter for one scope: account+address, account, or address.
+
+    Times are Unix seconds (float) so the atomic upsert compares numbers on both engines.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "username", "ip", name="uq_login_throttle_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(12))  # account_ip | account | ip
+    username: Mapped[str] = mapped_column(String(50), default="")
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[float] = mapped_column(Float)

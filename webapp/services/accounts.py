@@ -1,20 +1,19 @@
-"""Accounts: creating users, checking passwords with throttling, API tokens."""
+"""Accounts: creating users, checking passwords with throttling, ending sessions, API tokens."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
 from webapp.db_setup import write_transaction
 from webapp.extensions import db
-from webapp.models import LoginFailure, Unit, User
-from webapp.models.types import utcnow
+from webapp.models import Unit, User
 from webapp.models.user import PASSWORD_METHOD, ROLES
 from webapp.services import DomainError
 from webapp.services.audit import record_event
+from webapp.services.throttle import Limits, normalise, reserve_attempt
 
 MIN_PASSWORD_LENGTH = 8
 # Checked against when the username is unknown, so both failures cost the same time.
@@ -60,27 +59,25 @@ def create_user(*, username: str, password: str, role: str, unit_name: str,
 class LoginResult:
     user: User | None = None
     throttled: bool = False
+    retry_after: int = 0  # seconds, when throttled
+    scope: str | None = None  # which counter refused: account_ip | account | ip
 
 
-def authenticate(username: str, password: str, ip: str, *, max_per_account: int,
-                 max_per_ip: int, window_seconds: int) -> LoginResult:
-    """Check a login. Unknown user and wrong password look the same to the caller."""
-    username = (username or "").strip()[:50]
-    since = utcnow() - timedelta(seconds=window_seconds)
-    with write_transaction():
-        by_account = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.username == username, LoginFailure.at >= since))
-        by_ip = db.session.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.ip == ip, LoginFailure.at >= since))
-        if by_account >= max_per_account or by_ip >= max_per_ip:
-            return LoginResult(throttled=True)
-        user = db.session.scalar(select(User).where(User.username == username))
-        ok = user.check_password(password) if user else _check_dummy(password)
-        if ok and user.active:
-            db.session.execute(LoginFailure.__table__.delete().where(LoginFailure.username == username))
-            return LoginResult(user=user)
-        db.session.add(LoginFailure(username=username, ip=ip[:45]))
-        return LoginResult()
+def authenticate(username: str, password: str, ip: str, *, limits: Limits) -> LoginResult:
+    """Check a login. Unknown user and wrong password look the same to the caller.
+
+    The try is counted before the password is checked (see services.throttle); the caller gives
+    it back with throttle.release_attempt or throttle.clear_after_login when the password was right.
+    """
+    username = normalise(username)
+    verdict = reserve_attempt(username, ip, limits)
+    if not verdict.allowed:
+        return LoginResult(throttled=True, retry_after=verdict.retry_after, scope=verdict.scope)
+    user = db.session.scalar(select(User).where(User.username == username))
+    ok = user.check_password(password) if user else _check_dummy(password)
+    if ok and user.active:
+        return LoginResult(user=user)
+    return LoginResult()
 
 
 def _check_dummy(password: str) -> bool:
@@ -88,6 +85,58 @@ def _check_dummy(password: str) -> bool:
 
     check_password_hash(_dummy_hash(), password)
     return False
+
+
+def _bump_epoch(user_id: int) -> None:
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(session_epoch=User.session_epoch + 1))
+
+
+def end_sessions(user_id: int, *, actor_id: int | None = None, audit: bool = True) -> None:
+    """Every session of this user ends at its next request (logout, "log out everywhere")."""
+    with write_transaction():
+        _bump_epoch(user_id)
+        if audit:
+            record_event(entity="user", entity_id=user_id, action="end_sessions", user_id=actor_id)
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise DomainError("用户不存在")
+    return user
+
+
+def change_password(user_id: int, new_password: str, *, actor_id: int | None) -> None:
+    """A new password ends every session of the user, the one that changed it included."""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
+    with write_transaction():
+        _user(user_id).set_password(new_password)
+        _bump_epoch(user_id)
+        record_event(entity="user", entity_id=user_id, action="change_password", user_id=actor_id)
+
+
+def change_role(user_id: int, role: str, *, actor_id: int | None) -> None:
+    """A new role takes effect at once: the user logs in again (and meets the MFA rule of the role)."""
+    if role not in ROLES:
+        raise DomainError(f"角色无效：{role}（可选：{', '.join(ROLES)}）")
+    with write_transaction():
+        user = _user(user_id)
+        before, user.role = user.role, role
+        _bump_epoch(user_id)
+        record_event(entity="user", entity_id=user_id, action="change_role", user_id=actor_id,
+                     changes={"role": {"before": before, "after": role}})
+
+
+def set_active(user_id: int, active: bool, *, actor_id: int | None) -> None:
+    """Disabling a user ends their sessions at once (and their API token stops working)."""
+    with write_transaction():
+        user = _user(user_id)
+        before, user.active = user.active, active
+        _bump_epoch(user_id)
+        record_event(entity="user", entity_id=user_id, action="enable" if active else "disable",
+                     user_id=actor_id, changes={"active": {"before": before, "after": active}})
 
 
 def hash_token(token: str) -> str:
