@@ -5,22 +5,17 @@ from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from webapp.auth import bp, limits
-from webapp.extensions import db
-from webapp.models import Unit, User
+from webapp.services import accounts, policy, throttle
 from webapp.services import mfa as mfa_svc
-from webapp.services import throttle
-
-ADMIN_ROLES = frozenset({"admin"})  # the policy table's manage_users
 
 
 def admin_only(view):
     @wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        if current_user.role not in ADMIN_ROLES:
+        if not policy.can(current_user, "manage_users"):
             abort(403, description="只有管理员可以管理登录安全")
         return view(*args, **kwargs)
 
@@ -30,7 +25,7 @@ def admin_only(view):
 @bp.get("/admin/security")
 @admin_only
 def security():
-    users = db.session.scalars(select(User).join(Unit).order_by(Unit.sort_order, User.username)).all()
+    users = accounts.all_users()
     return render_template("auth/admin_security.html", lockouts=throttle.current_lockouts(limits()),
                            users=users, required_roles=current_app.config["MFA_REQUIRED_ROLES"])
 
@@ -46,7 +41,7 @@ def clear_lockout(lockout_id: int):
 @bp.post("/admin/security/users/<id:user_id>/reset-mfa")
 @admin_only
 def reset_mfa(user_id: int):
-    user = db.session.get(User, user_id)
+    user = accounts.user_by_id(user_id)
     if user is None:
         abort(404, description="用户不存在")
     name = user.display_name

@@ -10,9 +10,8 @@ from markupsafe import Markup
 
 from webapp.auth import (PENDING, bp, client_address, finish_login, limits, safe_next, sessions,
                          throttled_page)
-from webapp.extensions import db
 from webapp.models import User
-from webapp.services import DomainError, throttle
+from webapp.services import DomainError, accounts, throttle
 from webapp.services import mfa as svc
 from webapp.services.accounts import LoginResult
 
@@ -31,7 +30,7 @@ def _pending_user() -> User | None:
     data = session.get(PENDING)
     if not isinstance(data, dict) or time.time() - data.get("at", 0) > PENDING_MAX_SECONDS:
         return None
-    user = db.session.get(User, data.get("uid") or 0)
+    user = accounts.user_by_id(data.get("uid") or 0)
     if user is None or not user.active or user.session_epoch != data.get("epoch"):
         return None
     return user
@@ -79,7 +78,7 @@ def mfa_verify():
 def _setup_user() -> tuple[User | None, bool]:
     """Who is setting up: the logged-in user, or one in the middle of a login (required roles)."""
     if current_user.is_authenticated:
-        return db.session.get(User, current_user.id), False
+        return accounts.user_by_id(current_user.id), False
     return _pending_user(), True
 
 

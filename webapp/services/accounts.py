@@ -171,5 +171,9 @@ def user_for_token(token: str) -> User | None:
     return user if user and user.active else None
 
 
-def user_by_id(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
+def user_by_id(user_id) -> User | None:
+    return db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id <= 2**31 - 1 else None
+
+
+def all_users() -> list[User]:
+    return db.session.scalars(select(User).join(Unit).order_by(Unit.sort_order, User.username)).all()
