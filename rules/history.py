@@ -51,7 +51,7 @@ def read_earlier(entry: Any) -> EarlierRecord | None:
     if not isinstance(entry, Mapping):
         return None
     status = to_key(STATUS_KEYS, entry.get("status"))
-    if status is not None and status not in COUNTED_STATUSES:
+    if status is not None and (not isinstance(status, str) or status not in COUNTED_STATUSES):
         return None
     moment = read_moment(entry.get("guided_at"))
     if moment is None:

@@ -270,6 +270,27 @@ def test_history_normalisers_agree_with_the_record_model(left, word, right):
     assert read_moment(text) == rec.guided_at
 
 
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+_entries = st.lists(st.fixed_dictionaries({}, optional={
+    "status": _json | st.sampled_from(["已备案", " filed "]),
+    "guided_at": _json | st.just("2026-06-01T10:00:00"),
+    "method": _json | st.just("劝导警示"),
+    "catalog_code": _json | st.just("zd-td-03"),
+    "target": _json | st.fixed_dictionaries({}, optional={"name": _json, "id_number": _json}),
+}), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_entries)
+def test_any_history_entries_never_raise(entries):
+    source = _RecordingSource(entries)
+    assert evaluate(record(), now=NOW, catalog=TEST_CATALOG, history=source).outcome in {
+        "clean", "review"}
+    ListHistory(entries)
+
+
 # --- target_key ------------------------------------------------------------------------------
 
 
