@@ -2,22 +2,24 @@
 
 Imports nothing from flask or webapp. Main entry points::
 
-    from rules import evaluate, load_catalog, ListHistory, RULESET, PRINCIPLES
-    report = evaluate(record_dict, phase="submit", catalog=load_catalog(), history=None)
+    from rules import read_record, evaluate, load_catalog, ListHistory, RULESET, PRINCIPLES
+    reading = read_record(raw)            # parse + normalise once; never raises
+    reading.structural, reading.values()  # not-object/unknown-key/type findings; §3 values
+    report = evaluate(reading, phase="submit", catalog=load_catalog(), history=None)
     report.outcome, report.to_dict()
 """
 
 from .catalog import Catalog, CatalogItem, load_catalog
-from .engine import RULESET, Finding, Report, evaluate
+from .engine import RULESET, Finding, Reading, Report, evaluate, read_record
 from .history import HistorySource, ListHistory
-from .model import GuidanceRecord, parse_record
-from .reading_shim import Reading, read_record, target_key
+from .model import GuidanceRecord, target_key
+from .parsing import ParseIssue, parse_record
 from .ruleset import Rule, RuleSet, RuleSetError, load_ruleset, parse_ruleset
 from .vocabulary import FIELD_LABELS, PRINCIPLES, field_label, key_for_label
 
 __all__ = [
     "Catalog", "CatalogItem", "FIELD_LABELS", "Finding", "GuidanceRecord", "HistorySource",
-    "ListHistory", "PRINCIPLES", "RULESET", "Report", "Rule", "RuleSet", "RuleSetError",
-    "evaluate", "field_label", "key_for_label", "load_catalog", "load_ruleset", "parse_record",
-    "parse_ruleset",
+    "ListHistory", "PRINCIPLES", "ParseIssue", "RULESET", "Reading", "Report", "Rule", "RuleSet",
+    "RuleSetError", "evaluate", "field_label", "key_for_label", "load_catalog", "load_ruleset",
+    "parse_record", "parse_ruleset", "read_record", "target_key",
 ]

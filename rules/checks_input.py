@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .idcodes import resident_id_valid, uscc_is_valid_format, uscc_valid
-from .registry import Context, blank, check
+from .registry import Context, check
 
 _PHONE_NOISE = re.compile(r"[\s\-－—()（）]")
 _MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}", re.ASCII)
@@ -42,6 +42,10 @@ def _get(rec: Any, top: str, sub: str | None) -> Any:
     return getattr(value, sub) if sub is not None and value is not None else value
 
 
+# The structural rules: their findings come from reading the record (rules.engine.Reading).
+STRUCTURAL_CHECKS = frozenset({"record_is_object", "unknown_keys", "value_types"})
+
+
 @check("record_is_object")
 def record_is_object(ctx: Context, p: dict):
     return [i.field for i in ctx.parsed.issues if i.kind == "not_object"]
@@ -73,10 +77,8 @@ def required_fields(ctx: Context, fields: tuple):
         value = getattr(rec, top)
         if sub is not None and value is not None:
             value = getattr(value, sub)
-        if top == "officers":
-            if (not value or all(blank(o) for o in value)) and path not in bad:
-                hits.append(path)
-        elif (value is None or (value.__class__ is str and not value.strip())) and path not in bad:
+        # The model made blank strings None and dropped blank officers.
+        if (value is None or value == []) and path not in bad:
             hits.append(path)
     return hits
 
@@ -85,14 +87,14 @@ def required_fields(ctx: Context, fields: tuple):
 def opinion_sections(ctx: Context, p: dict):
     if ctx.rec.method not in p["methods"]:
         return ()
-    return [f for f in p["fields"] if blank(getattr(ctx.rec, f))]
+    return [f for f in p["fields"] if getattr(ctx.rec, f) is None]
 
 
 def _target_id(ctx: Context, kind: str) -> str | None:
     target = ctx.rec.target
-    if target is None or target.kind != kind or blank(target.id_number):
+    if target is None or target.kind != kind:
         return None
-    return target.id_number.strip().upper()
+    return target.id_number  # trimmed and upper-cased by the model
 
 
 @check("org_id_format")
@@ -120,7 +122,7 @@ def phone_format(ctx: Context, fields: tuple):
     hits = []
     for path, top, sub in fields:
         value = _get(ctx.rec, top, sub)
-        if not blank(value) and not phone_valid(value):
+        if value is not None and not phone_valid(value):
             hits.append(path)
     return hits
 

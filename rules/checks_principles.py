@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from .checks_input import phone_valid, value_at
 from .model import SHANGHAI
-from .registry import Context, blank, check
+from .registry import Context, check
 
 # --- catalog scope -------------------------------------------------------------------------
 
@@ -15,7 +15,7 @@ from .registry import Context, blank, check
 @check("catalog_item_exists")
 def catalog_item_exists(ctx: Context, p: dict):
     code = ctx.rec.catalog_code
-    return ("catalog_code",) if not blank(code) and ctx.item is None else ()
+    return ("catalog_code",) if code is not None and ctx.item is None else ()
 
 
 @check("catalog_item_active")
@@ -43,9 +43,8 @@ def catalog_stage(ctx: Context, p: dict):
 @check("catalog_unit")
 def catalog_unit(ctx: Context, p: dict):
     item, unit = ctx.item, ctx.rec.unit
-    if item is None or blank(unit):
+    if item is None or unit is None:
         return ()
-    unit = unit.strip()
     if item.responsible_unit == p["town_unit"]:
         return () if unit.endswith(p["town_suffix"]) else ("unit",)
     return () if unit == item.responsible_unit else ("unit",)
@@ -60,7 +59,7 @@ def _missing_when_form(ctx: Context, p: dict) -> list[str]:
     hits = []
     for path in p["fields"]:
         value = value_at(ctx.rec, path)
-        if blank(value) or (isinstance(value, list) and all(blank(x) for x in value)):
+        if value is None or value == []:
             hits.append(path)
     return hits
 
@@ -73,7 +72,7 @@ check("oral_record")(_missing_when_form)
 
 @check("legal_basis_exists")
 def legal_basis_exists(ctx: Context, p: dict):
-    if any(not blank(b.law) for b in ctx.rec.legal_basis or ()):
+    if any(b.law is not None for b in ctx.rec.legal_basis or ()):
         return ()
     if ctx.item is not None and ctx.item.legal_basis:
         return ()
@@ -97,7 +96,7 @@ def case_revisit(ctx: Context, p: dict):
     if case is None:
         return ("case.decision_number", "case.kind", "case.closed_on")
     hits = []
-    if blank(case.decision_number):
+    if case.decision_number is None:
         hits.append("case.decision_number")
     if case.kind not in p["kinds"]:
         hits.append("case.kind")
@@ -119,16 +118,14 @@ def guided_at_range(ctx: Context, earliest: datetime):
 
 @check("single_officer")
 def single_officer(ctx: Context, p: dict):
-    officers = ctx.rec.officers
-    if not officers:
-        return ()
-    return ("officers",) if sum(1 for o in officers if not blank(o)) == 1 else ()
+    officers = ctx.rec.officers  # distinct non-blank names (the model normalised them)
+    return ("officers",) if officers is not None and len(officers) == 1 else ()
 
 
 @check("repeat_admonition", history=True)
 def repeat_admonition(ctx: Context, p: dict):
     rec = ctx.rec
-    if rec.method != "admonition" or blank(rec.catalog_code):
+    if rec.method != "admonition" or rec.catalog_code is None:
         return ()
     for earlier in ctx.earlier(p["days"]):
         if earlier.method == "admonition" and earlier.catalog_code == rec.catalog_code:
@@ -228,6 +225,15 @@ def applied_at_missing(ctx: Context, p: dict):
     return ()
 
 
+@check("applied_after_guided")
+def applied_after_guided(ctx: Context, p: dict):
+    # Moments, not dates: an application cannot be answered before it was made.
+    rec = ctx.rec
+    if rec.initiated_by != "application" or rec.applied_at is None or ctx.guided_at is None:
+        return ()
+    return ("applied_at",) if rec.applied_at > ctx.guided_at else ()
+
+
 @check("target_phone")
 def target_phone(ctx: Context, p: dict):
     target = ctx.rec.target
@@ -244,6 +250,15 @@ def written_follow_up(ctx: Context, p: dict):
     if rec.form == "written" and rec.method in p["methods"] and rec.follow_up_due is None:
         return ("follow_up_due",)
     return ()
+
+
+@check("late_entry", extras=["count"])
+def late_entry(ctx: Context, p: dict):
+    """Submitted (evaluated at `now`) more than `days` Shanghai calendar days after guided_at."""
+    if ctx.guided_day is None:
+        return ()
+    days = (ctx.today - ctx.guided_day).days
+    return [("guided_at", {"count": days})] if days > p["days"] else ()
 
 
 @check("result_recorded")

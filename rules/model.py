@@ -1,57 +1,165 @@
-"""The guidance record of SPEC §3 (interchange format v1) and its lenient parser."""
+"""The guidance record of SPEC §3 (interchange format v1) and its normalisation (SPEC §4 Details).
+
+Normalisation lives here, in the model's field types, and nowhere else: strings are trimmed, a
+blank string is a missing field, Chinese labels become stable keys, id_number and catalog_code
+are upper-cased, officers are distinct non-blank names. History entries (rules.history) are read
+field by field with tidy/upper_code/to_key/read_moment/target_key below, which give the same
+values (tests/rules/test_rules_normalisation.py checks it).
+"""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StrictBool, ValidationError
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, GetPydanticSchema, TypeAdapter, ValidationError,
+    WithJsonSchema, model_validator,
+)
+from pydantic_core import core_schema as cs
 
 from . import vocabulary as v
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _aliases(vocab: dict[str, str]):
-    table = v.label_to_key_map(vocab)
-
-    def to_key(value: Any) -> Any:
-        return table.get(value, value) if isinstance(value, str) else value
-
-    return BeforeValidator(to_key)
+# --- normalisers shared by records and history entries -------------------------------------
 
 
-def _only_text_or_datetime(value: Any) -> Any:
-    # pydantic would read numbers as Unix timestamps; the format wants ISO 8601 text.
-    if value is None or isinstance(value, (str, datetime)):
-        return value
-    raise ValueError("not an ISO 8601 datetime")
+# Unicode White_Space: what pydantic-core's strip_whitespace removes (str.strip() also takes \x1c-\x1f).
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
 
 
-def _only_text_or_date(value: Any) -> Any:
-    if value is None or isinstance(value, (str, date)):
-        return value
-    raise ValueError("not an ISO 8601 date")
+def tidy(value: Any) -> Any:
+    """Strings trimmed, a blank string becomes None (missing); other values unchanged."""
+    if isinstance(value, str):
+        return value.strip(WHITE_SPACE) or None
+    return value
+
+
+def upper_code(value: Any) -> Any:
+    """id_number and catalog_code: trimmed and upper-cased (` zd-td-03 ` → `ZD-TD-03`)."""
+    value = tidy(value)
+    return value.upper() if isinstance(value, str) else value
+
+
+def target_key(name: str | None) -> str | None:
+    """The 'same target' comparison key: NFKC, casefold, all white space removed; None if empty."""
+    if not isinstance(name, str):
+        return None
+    key = "".join(unicodedata.normalize("NFKC", name).casefold().split())
+    return key or None
+
+
+def distinct_names(names: list[str | None]) -> list[str]:
+    """Non-blank names, each once, in their first order (["张明", "张明"] is one officer)."""
+    unique = dict.fromkeys(names)
+    unique.pop(None, None)  # blank items (Text reads them as None)
+    unique.pop("", None)
+    return names if len(unique) == len(names) else list(unique)
+
+
+def key_table(vocab: dict[str, str]) -> dict[str, str]:
+    """Stable key for a key or its Chinese label."""
+    return v.label_to_key_map(vocab)
+
+
+def to_key(table: dict[str, str], value: Any) -> Any:
+    """A trimmed label or key → its stable key; anything else unchanged (the type check decides)."""
+    value = tidy(value)
+    return table.get(value, value) if isinstance(value, str) else value
 
 
 def _shanghai(value: datetime) -> datetime:
     return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
 
 
-Method = Annotated[Literal[tuple(v.METHOD)], _aliases(v.METHOD)]
-Stage = Annotated[Literal[tuple(v.STAGE)], _aliases(v.STAGE)]
-Form = Annotated[Literal[tuple(v.FORM)], _aliases(v.FORM)]
-InitiatedBy = Annotated[Literal[tuple(v.INITIATED_BY)], _aliases(v.INITIATED_BY)]
-TargetKind = Annotated[Literal[tuple(v.TARGET_KIND)], _aliases(v.TARGET_KIND)]
-Result = Annotated[Literal[tuple(v.RESULT)], _aliases(v.RESULT)]
-CaseKind = Annotated[Literal[tuple(v.CASE_KIND)], _aliases(v.CASE_KIND)]
-ProjectKind = Annotated[Literal[tuple(v.PROJECT_KIND)], _aliases(v.PROJECT_KIND)]
-OralConfirmation = Annotated[Literal[tuple(v.ORAL_CONFIRMATION)], _aliases(v.ORAL_CONFIRMATION)]
-Moment = Annotated[datetime, BeforeValidator(_only_text_or_datetime), AfterValidator(_shanghai)]
-Day = Annotated[date, BeforeValidator(_only_text_or_date)]
+# --- field types ------------------------------------------------------------------------------
+# Built as pydantic-core schemas so that trimming, blank → None, upper-casing and label → key run
+# in Rust: a Python validator per field would double the parse time of every record.
+
+_BLANK = cs.chain_schema([cs.str_schema(strip_whitespace=True, max_length=0),
+                          cs.no_info_plain_validator_function(lambda _: None)])
+
+
+def _field(error: str, message: str, *choices: cs.CoreSchema, json: dict) -> Any:
+    """The first choice that accepts the value, else a blank string read as None (missing);
+    anything else is one error of type `error` at the field's own path."""
+    schema = cs.union_schema([*choices, _BLANK], mode="left_to_right", custom_error_type=error,
+                             custom_error_message=message)
+    return GetPydanticSchema(lambda _source, _handler: schema), WithJsonSchema(json)
+
+
+def _text(**constraints: Any) -> cs.CoreSchema:
+    return cs.str_schema(strip_whitespace=True, min_length=1, **constraints)
+
+
+def _choice(vocab: dict[str, str]) -> Any:
+    """A §2 key, or its Chinese label mapped to the key (only labels reach Python)."""
+    table = key_table(vocab)
+    keys, labels = list(vocab), list(vocab.values())
+    by_key = cs.chain_schema([_text(), cs.literal_schema(keys)])
+    by_label = cs.chain_schema([_text(), cs.literal_schema(labels),
+                                cs.no_info_plain_validator_function(table.__getitem__)])
+    return Annotated[str, *_field("choice_type", "not one of the values", by_key, by_label,
+                                  json={"enum": keys, "type": "string"})]
+
+
+Text = Annotated[str, *_field("text_type", "not text", _text(), json={"type": "string"})]
+Code = Annotated[str, *_field("text_type", "not text", _text(to_upper=True), json={"type": "string"})]
+Flag = Annotated[bool, *_field("flag_type", "not true/false", cs.bool_schema(strict=True),
+                               json={"type": "boolean"})]
+# Text only (numbers would be read as Unix timestamps), or the Python object itself.
+Day = Annotated[date, *_field("day_type", "not an ISO 8601 date",
+                              cs.chain_schema([_text(), cs.date_schema()]), cs.date_schema(strict=True),
+                              json={"type": "string", "format": "date"})]
+# A datetime without offset is Asia/Shanghai; only those reach Python.
+_AWARE = cs.datetime_schema(tz_constraint="aware")
+_NAIVE = cs.no_info_after_validator_function(_shanghai, cs.datetime_schema(tz_constraint="naive"))
+Moment = Annotated[datetime, *_field("moment_type", "not an ISO 8601 datetime",
+                                     cs.chain_schema([_text(), _AWARE]), cs.chain_schema([_text(), _NAIVE]),
+                                     cs.datetime_schema(strict=True, tz_constraint="aware"),
+                                     cs.chain_schema([cs.datetime_schema(strict=True), _NAIVE]),
+                                     json={"type": "string", "format": "date-time"})]
+Names = Annotated[list[Text], AfterValidator(distinct_names)]
+
+Method = _choice(v.METHOD)
+Stage = _choice(v.STAGE)
+Form = _choice(v.FORM)
+InitiatedBy = _choice(v.INITIATED_BY)
+TargetKind = _choice(v.TARGET_KIND)
+Result = _choice(v.RESULT)
+CaseKind = _choice(v.CASE_KIND)
+ProjectKind = _choice(v.PROJECT_KIND)
+OralConfirmation = _choice(v.ORAL_CONFIRMATION)
+
+METHOD_KEYS = key_table(v.METHOD)
+STATUS_KEYS = key_table(v.STATUS)  # history entries' `status` (已备案 = filed)
+_MOMENT = TypeAdapter(Moment)
+
+
+def read_moment(value: Any) -> datetime | None:
+    """A datetime read exactly as a record's guided_at is read; None if missing or unreadable."""
+    try:
+        return _MOMENT.validate_python(value)
+    except ValidationError:
+        return None
+
+
+_OBJECTS = ("target", "admonition_conditions", "case", "project", "legal_basis", "officers")
+
+
+def _blank_objects(data: Any) -> Any:
+    """A blank string where an object or a list belongs is a missing field too."""
+    if isinstance(data, dict):
+        get = data.get
+        blank = [key for key in _OBJECTS if isinstance(get(key), str) and not get(key).strip(WHITE_SPACE)]
+        if blank:
+            data = {**data, **dict.fromkeys(blank)}  # a copy: the caller's dict stays as it was
+    return data
 
 
 class _Strict(BaseModel):
@@ -59,189 +167,75 @@ class _Strict(BaseModel):
 
 
 class Target(_Strict):
-    name: str | None = None
+    name: Text | None = None
     kind: TargetKind | None = None
-    id_number: str | None = None
-    contact: str | None = None
-    phone: str | None = None
+    id_number: Code | None = None
+    contact: Text | None = None
+    phone: Text | None = None
 
 
 class LegalBasis(_Strict):
-    law: str | None = None
-    articles: list[str] | None = None
+    law: Text | None = None
+    articles: Names | None = None
 
 
 class AdmonitionConditions(_Strict):
-    minor: StrictBool | None = None
-    no_intent: StrictBool | None = None
-    corrected: StrictBool | None = None
-    no_harm: StrictBool | None = None
+    minor: Flag | None = None
+    no_intent: Flag | None = None
+    corrected: Flag | None = None
+    no_harm: Flag | None = None
 
 
 class Case(_Strict):
-    decision_number: str | None = None
+    decision_number: Text | None = None
     kind: CaseKind | None = None
     closed_on: Day | None = None
 
 
 class Project(_Strict):
-    name: str | None = None
+    name: Text | None = None
     kind: ProjectKind | None = None
 
 
 class GuidanceRecord(_Strict):
-    """Every field optional: which fields are required is a rule, not a schema matter."""
+    """Every field optional: which fields are required is a rule, not a schema matter.
 
-    catalog_code: str | None = None
+    Every field trims, reads a blank string as missing and maps labels to keys (see the types).
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_objects_missing(cls, data: Any) -> Any:
+        return _blank_objects(data)
+
+    catalog_code: Code | None = None
     method: Method | None = None
     stage: Stage | None = None
     form: Form | None = None
     initiated_by: InitiatedBy | None = None
     applied_at: Moment | None = None
-    unit: str | None = None
-    officers: list[str] | None = None
+    unit: Text | None = None
+    officers: Names | None = None
     guided_at: Moment | None = None
-    place: str | None = None
+    place: Text | None = None
     target: Target | None = None
-    subject: str | None = None
-    content: str | None = None
-    problem: str | None = None
-    opinion: str | None = None
+    subject: Text | None = None
+    content: Text | None = None
+    problem: Text | None = None
+    opinion: Text | None = None
     legal_basis: list[LegalBasis] | None = None
-    informed_of_voluntariness: StrictBool | None = None
-    written_requested: StrictBool | None = None
+    informed_of_voluntariness: Flag | None = None
+    written_requested: Flag | None = None
     oral_confirmation: OralConfirmation | None = None
-    contact_person: str | None = None
-    contact_phone: str | None = None
+    contact_person: Text | None = None
+    contact_phone: Text | None = None
     admonition_conditions: AdmonitionConditions | None = None
     case: Case | None = None
     project: Project | None = None
     follow_up_due: Day | None = None
     result: Result | None = None
-    effect: str | None = None
+    effect: Text | None = None
 
 
 RECORD_KEYS = frozenset(GuidanceRecord.model_fields)
 EMPTY_RECORD = GuidanceRecord()
-
-
-@dataclass(frozen=True, slots=True)
-class ParseIssue:
-    """One problem met while reading the record; kind is 'not_object', 'unknown_key' or 'value'."""
-
-    kind: str
-    field: str
-    detail: str
-
-
-@dataclass(slots=True)
-class ParsedRecord:
-    record: GuidanceRecord
-    issues: list[ParseIssue] = field(default_factory=list)
-    bad_fields: frozenset[str] = frozenset()
-
-
-_TYPE_DETAILS = {
-    "string_type": "应填写文字",
-    "bool_type": "应为“是”或“否”（true/false）",
-    "list_type": "应为列表",
-    "model_type": "应为对象（键值对）",
-    "model_attributes_type": "应为对象（键值对）",
-    "dict_type": "应为对象（键值对）",
-    "date_from_datetime_inexact": "应为日期，如 2026-12-20",
-}
-
-
-def _detail(error: dict, path: str) -> str:
-    kind = error["type"]
-    general = ".".join(p for p in path.split(".") if not v.is_index(p))
-    if kind == "literal_error":
-        labels = "、".join(v.FIELD_VOCABULARY.get(general, {}).values())
-        return f"应为以下之一：{labels}" if labels else "取值无效"
-    if kind.startswith("datetime") or (kind == "value_error" and "datetime" in error["msg"]):
-        return "应为日期时间，如 2026-11-20T10:00:00+08:00"
-    if kind.startswith("date") or (kind == "value_error" and "date" in error["msg"]):
-        return "应为日期，如 2026-12-20"
-    return _TYPE_DETAILS.get(kind, "格式不正确")
-
-
-def _drop(data: Any, loc: tuple) -> None:
-    """Remove the value at loc from nested dicts/lists (already a private copy)."""
-    *parents, last = loc
-    for part in parents:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return
-    if isinstance(data, dict):
-        data.pop(last, None)
-    elif isinstance(data, list) and isinstance(last, int) and last < len(data):
-        data[last] = _DROPPED
-
-
-_DROPPED = object()
-
-
-def _purge(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _purge(x) for k, x in data.items()}
-    if isinstance(data, list):
-        return [_purge(x) for x in data if x is not _DROPPED]
-    return data
-
-
-def parse_record(raw: Any) -> ParsedRecord:
-    """Read a JSON-like record; never raises. Bad parts are dropped and reported as issues."""
-    if not isinstance(raw, dict):
-        return ParsedRecord(EMPTY_RECORD, [ParseIssue("not_object", "", type(raw).__name__)])
-    try:
-        return ParsedRecord(GuidanceRecord.model_validate(raw))
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-    except Exception:  # noqa: BLE001 — e.g. unhashable or exotic Python values
-        return _per_field(raw)
-    issues: list[ParseIssue] = []
-    data = copy.deepcopy(raw)
-    for _ in range(3):
-        for error in errors:
-            loc = tuple(error["loc"])
-            path = ".".join(str(p) for p in loc)
-            if error["type"] == "extra_forbidden":
-                issues.append(ParseIssue("unknown_key", path, ""))
-            else:
-                issues.append(ParseIssue("value", path, _detail(error, path)))
-            _drop(data, loc)
-        data = _purge(data)
-        try:
-            record = GuidanceRecord.model_validate(data)
-            break
-        except ValidationError as exc:
-            errors = exc.errors(include_url=False, include_input=False)
-        except Exception:  # noqa: BLE001
-            return _per_field(raw)
-    else:
-        return _per_field(raw)
-    bad = frozenset(i.field for i in issues)
-    return ParsedRecord(record, _unique(issues), bad)
-
-
-def _per_field(raw: dict) -> ParsedRecord:
-    """Last resort: keep each top-level field that validates on its own."""
-    kept: dict[str, Any] = {}
-    issues: list[ParseIssue] = []
-    for key, value in raw.items():
-        name = str(key)
-        if name not in RECORD_KEYS:
-            issues.append(ParseIssue("unknown_key", name, ""))
-            continue
-        try:
-            GuidanceRecord.model_validate({name: value})
-            kept[name] = value
-        except Exception:  # noqa: BLE001
-            issues.append(ParseIssue("value", name, "格式不正确"))
-    record = GuidanceRecord.model_validate(kept)
-    return ParsedRecord(record, issues, frozenset(i.field for i in issues))
-
-
-def _unique(issues: list[ParseIssue]) -> list[ParseIssue]:
-    return list(dict.fromkeys(issues))

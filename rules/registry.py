@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .catalog import Catalog, CatalogItem
-from .history import EarlierRecord, HistorySource, normalize_id, read_earlier, same_target
-from .model import SHANGHAI, GuidanceRecord, ParsedRecord
+from .history import EarlierRecord, HistorySource, read_earlier, same_target
+from .model import SHANGHAI, GuidanceRecord, target_key
 
 # A check yields the field path of each finding, or (field, extra message values).
 Hit = str | tuple[str, dict[str, Any]]
@@ -41,17 +41,16 @@ def check(name: str, *, prepare: Callable[[dict[str, Any]], Any] | None = None,
     return register
 
 
-def blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 class Context:
-    """One record under evaluation, with what the checks derive from it computed once."""
+    """One record under evaluation, with what the checks derive from it computed once.
+
+    ``parsed`` is the engine's Reading (record, issues, bad_fields).
+    """
 
     __slots__ = ("rec", "parsed", "catalog", "item", "now", "today", "guided_at",
                  "guided_day", "_history", "_history_days", "_earlier")
 
-    def __init__(self, parsed: ParsedRecord, catalog: Catalog, history: HistorySource | None,
+    def __init__(self, parsed: Any, catalog: Catalog, history: HistorySource | None,
                  now: datetime, history_days: int):
         rec = parsed.record
         self.rec: GuidanceRecord = rec
@@ -80,8 +79,8 @@ class Context:
         target = self.rec.target
         if self._history is None or self.guided_at is None or target is None:
             return []
-        name = target.name.strip() or None if target.name else None
-        id_number = normalize_id(target.id_number)
+        name = target_key(target.name)
+        id_number = target.id_number  # the model trimmed and upper-cased it
         if name is None and id_number is None:
             return []
         end = self.guided_at

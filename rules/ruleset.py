@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import string
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import checks_input, checks_principles  # noqa: F401 — registers the check functions
+from .checks_input import STRUCTURAL_CHECKS
 from .registry import CHECKS, CheckFn
 from .vocabulary import FIELD_LABELS, PRINCIPLES, field_label
 
@@ -64,6 +65,8 @@ class BoundRule:
     prepared: Any
     sort_key: tuple[int, int]
     scalars: dict[str, Any]
+    # Findings are immutable: the same (field, extra values) gives the same one (bounded cache).
+    findings: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def message(self, path: str, extra: dict[str, Any] | None) -> str:
         values = dict(self.scalars)
@@ -99,6 +102,8 @@ class RuleSet:
         # (check function, prepared params, rule) triples: the engine's hot loop
         self.plans = {phase: tuple((b.fn, b.prepared, b) for b in rules)
                       for phase, rules in self.phases.items()}
+        self.structural = tuple((b.fn, b.prepared, b) for b in bound
+                                if b.rule.check in STRUCTURAL_CHECKS)
         self.history_days = max(
             (int(r.params.get("days", 0)) for r in self.rules if CHECKS[r.check].history),
             default=0)

@@ -6,6 +6,7 @@ plus the bureau's units, the catalog and one user per role.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,21 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 TEST_PASSWORD = "correct-horse-42"
 # Fast hash for fixture users only; the real scheme (scrypt) is tested in test_accounts.
 _FIXTURE_HASH = generate_password_hash(TEST_PASSWORD, method="pbkdf2:sha256:1000")
+
+
+def fixed_rules_clock() -> datetime:
+    """The day the test records are written for: the rules' late-entry (补录, 30 days) and
+    not-in-the-future checks must not change their verdict as the real calendar moves on."""
+    from tests.rules.rules_testdata import NOW
+
+    return NOW
+
+
+@pytest.fixture(autouse=True)
+def _pinned_rules_clock(monkeypatch):
+    import rules.engine
+
+    monkeypatch.setattr(rules.engine, "clock", fixed_rules_clock)
 
 
 @pytest.fixture(scope="session")

@@ -116,3 +116,52 @@ def test_list_table_and_json():
     assert data["version"] == RULESET.version
     assert [r["id"] for r in data["rules"]] == [r.id for r in RULESET.rules]
     assert set(data["rules"][0]) >= {"id", "principle", "severity", "phase", "message", "source"}
+
+
+def _spec(**changes):
+    result = json.loads(json.dumps(SPEC_EXAMPLE))
+    result.update(changes)
+    return result
+
+
+_OTHER = {"name": "周村某置业有限公司", "kind": "organization", "id_number": "91440300708461136T",
+          "contact": "赵经理", "phone": "13905331111"}
+
+
+def test_check_normalises_records_and_history(tmp_path):
+    """SPEC §4 Details (2026-11-30) through the CLI: one normalisation for records and history."""
+    abc = {"name": "ＡＢＣ建材（淄博）有限公司", "kind": "organization", "phone": "13905332222"}
+    ceramics = {"name": "淄博某陶瓷有限公司", "kind": "organization", "phone": "13905333333"}
+    history = [
+        _spec(guided_at="2026-05-01T10:00:00", status="已备案"),
+        _spec(guided_at="2026-05-01T10:00:00", target=abc),  # no status: counts as filed
+        _spec(guided_at="2026-05-01T10:00:00", target=ceramics, status="已作废"),
+    ]
+    cases = [
+        (_spec(), ["lawful.repeat-admonition"]),  # 已备案 counts
+        (_spec(target=dict(abc, name=" abc建材 (淄博) 有限公司")), ["lawful.repeat-admonition"]),
+        (_spec(target=ceramics), []),  # 已作废 does not
+        (_spec(target=_OTHER, catalog_code=" zd-td-03 "), []),  # the known item
+        (_spec(target=_OTHER, officers=["张明", "张明"]), ["lawful.single-officer"]),
+        (_spec(target=_OTHER, initiated_by="application", applied_at=""),
+         ["convenient.applied-at-missing"]),
+        (_spec(target=_OTHER, initiated_by="依申请", applied_at="2026-11-20T11:00:00+08:00"),
+         ["convenient.applied-after-guided"]),
+    ]
+    done = run("check", write(tmp_path / "r.json", [r for r, _ in cases]), "--now", NOW,
+               "--history", write(tmp_path / "h.json", history))
+    assert done.returncode == 0, done.stderr
+    reports = json.loads(done.stdout)
+    assert [[f["rule"] for f in r["findings"]] for r in reports] == [rules for _, rules in cases]
+    applied = reports[-1]["findings"][0]
+    assert applied["severity"] == "error" and applied["field"] == "applied_at"
+    assert "申请时间" in applied["message"]
+
+
+def test_check_close_phase_ignores_submit_time_formats(tmp_path):
+    raw = _spec(result="adopted", effect="当事人已按指导意见完成复垦并归还土地，经现场核查符合要求。",
+                contact_phone="6180000", target=dict(_OTHER, id_number="914403007084611", phone="1"))
+    submit = json.loads(run("check", write(tmp_path / "r.json", raw), "--now", NOW).stdout)
+    close = json.loads(run("check", str(tmp_path / "r.json"), "--now", NOW, "--phase", "close").stdout)
+    assert {"input.phone", "input.org-id-format"} <= {f["rule"] for f in submit["findings"]}
+    assert close["outcome"] == "clean" and close["findings"] == []

@@ -73,8 +73,15 @@ EXAMPLES: dict[str, tuple[object, dict]] = {
     "convenient.applied-at-missing": (record({"initiated_by": "application"}),
                                       record({"initiated_by": "application",
                                               "applied_at": "2026-11-18T09:00:00+08:00"})),
+    # guided_at 10:00: an application made half an hour later cannot be what was answered
+    "convenient.applied-after-guided": (
+        record({"initiated_by": "application", "applied_at": "2026-11-20T10:30:00+08:00"}),
+        record({"initiated_by": "application", "applied_at": "2026-11-20T09:30:00+08:00"})),
     "convenient.target-phone": (record({"target.phone": "12345"}), record()),
     "effective.follow-up-due": (record({"follow_up_due": None}), record()),
+    # NOW is 2026-11-27 (Shanghai): 31 calendar days after 10-27, 30 after 10-28
+    "effective.late-entry": (record({"guided_at": "2026-10-27T23:30:00+08:00"}),
+                             record({"guided_at": "2026-10-28T00:30:00+08:00"})),
     "effective.result": (record({"result": "pending"}), record({"result": "部分采纳"})),
     "effective.effect": (record({"effect": "良好，良好，良好，良好，良好。"}), record()),
 }

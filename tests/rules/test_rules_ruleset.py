@@ -45,13 +45,21 @@ SPEC_ROWS = [
 ]
 
 
+# Rules added by SPEC §4 Details (2026-11-30) and issue 14 (补录), outside the table.
+SPEC_DETAIL_ROWS = [
+    ("convenient", "error", "submit", ["convenient.applied-after-guided"]),
+    ("effective", "warning", "submit", ["effective.late-entry"]),
+]
+ALL_ROWS = SPEC_ROWS + SPEC_DETAIL_ROWS
+
+
 def test_spec_table_has_28_rows():
     assert len(SPEC_ROWS) == 28
 
 
-@pytest.mark.parametrize("row", range(len(SPEC_ROWS)))
+@pytest.mark.parametrize("row", range(len(ALL_ROWS)))
 def test_spec_row_is_covered_with_its_principle_severity_phase(row):
-    principle, severity, phase, rule_ids = SPEC_ROWS[row]
+    principle, severity, phase, rule_ids = ALL_ROWS[row]
     for entry in rule_ids:
         rule_id, *override = (entry,) if isinstance(entry, str) else entry
         expected_severity = override[0] if override else severity
@@ -62,7 +70,7 @@ def test_spec_row_is_covered_with_its_principle_severity_phase(row):
 
 
 def test_every_rule_belongs_to_a_spec_row():
-    mapped = {e if isinstance(e, str) else e[0] for *_, ids in SPEC_ROWS for e in ids}
+    mapped = {e if isinstance(e, str) else e[0] for *_, ids in ALL_ROWS for e in ids}
     assert mapped == set(RULESET.by_id)
 
 
@@ -79,6 +87,10 @@ def test_every_rule_has_chinese_message_principle_and_source():
         assert re.search(r"[\u4e00-\u9fff]", rule.message), rule.id
         assert rule.principle in PRINCIPLES
         assert rule.source.strip(), rule.id
+
+
+def test_late_entry_defaults_to_30_days():
+    assert RULESET.by_id["effective.late-entry"].params == {"days": 30}
 
 
 def test_ruleset_version_is_hash_of_file():

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_app
+import rules.engine
+from tests.conftest import fixed_rules_clock, make_app
 from tests.webapp.records_data import org_target, user, valid_record
 from webapp.extensions import db
 from webapp.models import AuditEvent, GuidanceRecord, NumberCounter, ReviewDecision
@@ -40,6 +41,7 @@ def this_year() -> int:
 def _file_many(database_url: str, instance_path: str, worker: int, count: int, barrier, results) -> None:
     """Create and submit `count` clean records (distinct targets, so no history warnings)."""
     try:
+        rules.engine.clock = fixed_rules_clock  # a fresh process: pin the day as the fixture does
         app = make_app(database_url, Path(instance_path))
         with app.app_context():
             staff = user("staff")
@@ -62,6 +64,7 @@ def _act_once(database_url: str, instance_path: str, worker: int, action: str, r
     """One session's submit / approve / edit of a record, slowed inside the transaction (after
     the record is loaded, before it is written) so that two workers' transactions overlap for sure."""
     try:
+        rules.engine.clock = fixed_rules_clock  # a fresh process: pin the day as the fixture does
         app = make_app(database_url, Path(instance_path))
         slowed = "diff" if action == "update" else "evaluate_record"
         real = getattr(svc, slowed)

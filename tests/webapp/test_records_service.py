@@ -72,6 +72,18 @@ def filed(**overrides) -> GuidanceRecord:
     return result.record
 
 
+def filed_earlier(**overrides) -> GuidanceRecord:
+    """A record filed before the one under test; back-dated over 30 days it is a late entry
+    (补录), which goes to review and is filed by a reviewer's approval."""
+    record = svc.create_draft(user("staff"), valid_record(**overrides))
+    result = svc.submit_record(user("staff"), record.id, record.version)
+    if result.record.status == "pending_review":
+        assert [f.rule for f in result.report.findings] == ["effective.late-entry"], result.report.to_dict()
+        result = svc.approve_record(user("reviewer"), record.id)
+    assert result.record.status == "filed", result.report.to_dict()
+    return result.record
+
+
 # ---------------------------------------------------------------- clean path
 
 
@@ -512,7 +524,7 @@ def test_filed_record_cannot_be_edited(app):
 
 def test_repeat_admonition_of_the_same_target_goes_to_review(app):
     with app.app_context():
-        filed(guided_at="2026-03-02T09:00:00+08:00", follow_up_due="2026-04-01")
+        filed_earlier(guided_at="2026-03-02T09:00:00+08:00", follow_up_due="2026-04-01")
         record = svc.create_draft(user("staff"), valid_record())
 
         result = svc.submit_record(user("staff"), record.id)
@@ -525,7 +537,7 @@ def test_repeat_admonition_of_the_same_target_goes_to_review(app):
 
 def test_repeat_admonition_matches_by_id_number_even_when_the_name_differs(app):
     with app.app_context():
-        filed(guided_at="2026-03-02T09:00:00+08:00", follow_up_due="2026-04-01")
+        filed_earlier(guided_at="2026-03-02T09:00:00+08:00", follow_up_due="2026-04-01")
         renamed = {**valid_record()["target"], "name": "淄博某建材有限公司（更名后）"}
         record = svc.create_draft(user("staff"), valid_record(target=renamed))
         result = svc.submit_record(user("staff"), record.id)
@@ -534,8 +546,8 @@ def test_repeat_admonition_matches_by_id_number_even_when_the_name_differs(app):
 
 def test_earlier_admonition_of_another_target_or_long_ago_is_no_repeat(app):
     with app.app_context():
-        filed(target=org_target("淄博甲建材有限公司", uscc(1)))
-        filed(guided_at="2025-11-01T09:00:00+08:00", follow_up_due="2025-12-01")  # > 365 days before
+        filed_earlier(target=org_target("淄博甲建材有限公司", uscc(1)))
+        filed_earlier(guided_at="2025-11-01T09:00:00+08:00", follow_up_due="2025-12-01")  # > 365 days before
         record = svc.create_draft(user("staff"), valid_record())
         result = svc.submit_record(user("staff"), record.id)
         assert result.report.outcome == "clean"
@@ -546,7 +558,7 @@ def test_drafts_and_voided_records_do_not_count_as_history(app):
     with app.app_context():
         svc.create_draft(user("staff"), valid_record(guided_at="2026-10-01T09:00:00+08:00",
                                                      follow_up_due="2026-11-01"))
-        earlier = filed(guided_at="2026-09-01T09:00:00+08:00", follow_up_due="2026-10-01")
+        earlier = filed_earlier(guided_at="2026-09-01T09:00:00+08:00", follow_up_due="2026-10-01")
         svc.void_record(user("reviewer"), earlier.id, "登记错误")
         record = svc.create_draft(user("staff"), valid_record())
         assert svc.submit_record(user("staff"), record.id).report.outcome == "clean"
@@ -556,7 +568,7 @@ def test_three_earlier_records_in_30_days_is_a_burden(app):
     with app.app_context():
         reminder = dict(method="reminder", follow_up_due="2026-12-20")
         for day in ("2026-10-25", "2026-11-05", "2026-11-12"):
-            filed(guided_at=f"{day}T09:00:00+08:00", **reminder)
+            filed_earlier(guided_at=f"{day}T09:00:00+08:00", **reminder)
         record = svc.create_draft(user("staff"), valid_record(**reminder))
 
         result = svc.submit_record(user("staff"), record.id)
@@ -569,7 +581,7 @@ def test_two_earlier_records_in_30_days_is_no_burden(app):
     with app.app_context():
         reminder = dict(method="reminder", follow_up_due="2026-12-20")
         for day in ("2026-10-15", "2026-11-05", "2026-11-12"):  # the first is 36 days before
-            filed(guided_at=f"{day}T09:00:00+08:00", **reminder)
+            filed_earlier(guided_at=f"{day}T09:00:00+08:00", **reminder)
         record = svc.create_draft(user("staff"), valid_record(**reminder))
         assert svc.submit_record(user("staff"), record.id).report.outcome == "clean"
 
