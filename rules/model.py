@@ -18,6 +18,7 @@ from pydantic import (
     AfterValidator, BaseModel, ConfigDict, GetPydanticSchema, TypeAdapter, ValidationError,
     WithJsonSchema, model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
 from . import vocabulary as v
@@ -77,6 +78,17 @@ def _shanghai(value: datetime) -> datetime:
     return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
 
 
+YEARS = (2000, 2100)  # dates outside are refused as findings and never stored (no overflow later)
+
+
+def _within_years(value):
+    # By the year as written: comparing an aware year-1 value with a bound would overflow.
+    if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+        raise PydanticCustomError("year_range", "year outside {low}–{high}",
+                                  {"low": YEARS[0], "high": YEARS[1]})
+    return value
+
+
 # --- field types ------------------------------------------------------------------------------
 # Built as pydantic-core schemas so that trimming, blank → None, upper-casing and label → key run
 # in Rust: a Python validator per field would double the parse time of every record.
@@ -115,7 +127,8 @@ Flag = Annotated[bool, *_field("flag_type", "not true/false", cs.bool_schema(str
 # Text only (numbers would be read as Unix timestamps), or the Python object itself.
 Day = Annotated[date, *_field("day_type", "not an ISO 8601 date",
                               cs.chain_schema([_text(), cs.date_schema()]), cs.date_schema(strict=True),
-                              json={"type": "string", "format": "date"})]
+                              json={"type": "string", "format": "date"}),
+                AfterValidator(_within_years)]
 # A datetime without offset is Asia/Shanghai; only those reach Python.
 _AWARE = cs.datetime_schema(tz_constraint="aware")
 _NAIVE = cs.no_info_after_validator_function(_shanghai, cs.datetime_schema(tz_constraint="naive"))
@@ -123,7 +136,8 @@ Moment = Annotated[datetime, *_field("moment_type", "not an ISO 8601 datetime",
                                      cs.chain_schema([_text(), _AWARE]), cs.chain_schema([_text(), _NAIVE]),
                                      cs.datetime_schema(strict=True, tz_constraint="aware"),
                                      cs.chain_schema([cs.datetime_schema(strict=True), _NAIVE]),
-                                     json={"type": "string", "format": "date-time"})]
+                                     json={"type": "string", "format": "date-time"}),
+                    AfterValidator(_within_years)]
 Names = Annotated[list[Text], AfterValidator(distinct_names)]
 
 Method = _choice(v.METHOD)

@@ -40,6 +40,7 @@ _TYPE_DETAILS = {
     "model_attributes_type": "应为对象（键值对）",
     "dict_type": "应为对象（键值对）",
     "date_from_datetime_inexact": "应为日期，如 2026-12-20",
+    "year_range": "年份应在 2000 至 2100 年之间",
 }
 
 

@@ -62,7 +62,7 @@ def test_csp_no_violation_on_any_journey_page(app, page, live_server, browser, w
     login(page, live_server, "staff")
     expect(page.get_by_role("heading", level=1)).to_have_text("您好，张明")
     watched.check("首页")
-    for link, heading in (("我的记录", "我的记录"), ("备案记录", "备案记录"), ("规则说明", "规则说明"),
+    for link, heading in (("我的记录", "我的记录"), ("台账", "行政指导基础台账"), ("统计", "行政指导工作统计"), ("规则说明", "规则说明"),
                           ("指导目录", "自然资源行政指导目录清单")):
         page.get_by_role("navigation", name="主导航").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)

@@ -1,9 +1,8 @@
 """SPEC §4 Details (2026-11-30) through POST /api/v1/validate: the record is normalised before any rule.
 
 The rules' clock is pinned for the tests (tests/conftest.py); dates here count back from it.
-History comes from the database: only the cases where the new record's spelling varies (the stored
-one in its canonical form) are covered; a stored name with full-width letters or brackets needs
-the web side's normalised name column.
+History comes from the database, matched on the stored target_name_key (rules.target_key), so a
+variant spelling matches in either direction.
 """
 from __future__ import annotations
 
@@ -130,6 +129,8 @@ def _earlier_admonition(app, name: str, id_number: str | None) -> None:
 @pytest.mark.parametrize("stored, sent", [
     ("淄博某建材有限公司", " 淄博某建材 有限公司\u3000"),       # spaces anywhere
     ("abc建材(淄博)有限公司", "ＡＢＣ建材（淄博）有限公司"),  # full width, brackets, case
+    ("ＡＢＣ建材（淄博）有限公司", "abc建材(淄博)有限公司"),  # stored full width: the target_name_key column
+    ("淄博某建材（集团） 有限公司", "淄博某建材(集团)有限公司"),
 ])
 def test_validate_same_target_by_name_variant(app, api, stored, sent):
     _earlier_admonition(app, stored, None)

@@ -72,6 +72,6 @@ def test_healthz_schema_behind_the_migrations_is_503(app, client):
 
 
 def test_healthz_missing_font_is_503(app, client):
-    app.config["PDF_FONT_PATH"] = "/nonexistent/font.ttc"
+    app.config["PDF_FONTS"] = {"body": "/nonexistent/font.ttc"}
     response = client.get("/healthz")
     assert response.status_code == 503 and response.get_json()["checks"]["font"]["ok"] is False
