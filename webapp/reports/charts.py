@@ -102,7 +102,12 @@ def _finish(drawing, title: str, kind: str, labels: Sequence[str], values: Seque
             style = style.replace(": None", ": none")  # renderSVG writes Python's None for no fill
             style = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{renamed.get(m.group(1), m.group(1))})",
                            style)
-            element.set("style", style)
+            # Presentation attributes, not a style attribute: the pages' CSP blocks inline styles.
+            del element.attrib["style"]
+            for declaration in style.split(";"):
+                name, _, value = declaration.partition(":")
+                if name.strip() and value.strip():
+                    element.set(name.strip(), value.strip())
     return Markup(ET.tostring(root, encoding="unicode"))
 
 
