@@ -41,7 +41,11 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES_PER_IP": 20,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
     "PAGE_SIZE": 50,
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # upload routes raise it to ATTACHMENT_MAX_BYTES
+    # 档案: stored documents and attachments, content-addressed; default <instance>/files.
+    "FILES_FOLDER": None,
+    "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    "WORKER_POLL_SECONDS": 1.0,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 

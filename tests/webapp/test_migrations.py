@@ -17,7 +17,7 @@ def test_migrations_init_db_command_upgrades_to_head(runner, app):
     assert result.exit_code == 0, result.output
     assert "数据库已升级到最新版本" in result.output
     with app.app_context(), db.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0005"
 
 
 def test_migrations_database_refuses_rewriting_history(app):
