@@ -42,7 +42,9 @@ run: install
 	@$(FLASK) check
 	@echo "== 演示账号 (instance/demo-credentials.txt) =="
 	@cat instance/demo-credentials.txt
-	@echo "== 打开 http://127.0.0.1:5000 =="
+	@echo "== 打开 http://127.0.0.1:5000 （后台任务程序 worker 同时运行，随服务器一起停止） =="
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev
