@@ -5,7 +5,7 @@ body (url_value_preprocessor runs before the CSRF check parses the form).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -49,5 +49,8 @@ def _too_large(_exc):
 
 
 def _record_files(record):
-    """The record's stored documents and attachments, for the record and edit pages."""
-    return attachments.record_files(current_user, record)
+    """The record's stored documents and attachments, for the record and edit pages (once per request)."""
+    cache = g.setdefault("record_files", {})
+    if record.id not in cache:
+        cache[record.id] = attachments.record_files(current_user, record)
+    return cache[record.id]

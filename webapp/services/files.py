@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from rules.vocabulary import FILE_PROBLEMS
+
 from webapp.extensions import settings
 from webapp.services import DomainError
 
@@ -29,8 +31,6 @@ class StoredFileProblem(DomainError):
     status = 409
 
     def __init__(self, problem: str, what: str):
-        from rules.vocabulary import FILE_PROBLEMS
-
         super().__init__(f"{FILE_PROBLEMS[problem]}：{what}的存储文件{'不存在' if problem == MISSING else '与登记的 SHA-256 不一致'}，"
                          "系统不会提供该文件。请联系管理员从备份恢复（flask --app webapp verify 列出全部问题）。")
         self.problem = problem
