@@ -205,4 +205,14 @@ def _pdf_paths(record_id: dict) -> dict:
         "/register.pdf": get("register_pdf", "行政指导事项登记簿（台账的任意筛选条件）",
                              [p for p in _list_parameters() if p["name"] not in ("after", "limit", "sort")]),
         "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录）", [], security=[]),
+        "/records/{record_id}/versions/{version_id}.pdf": get(
+            "document_version_pdf", "原样保存的文书版本（GET 记录的 documents[].url），与其 sha256 逐字节一致",
+            [record_id, {**record_id, "name": "version_id", "description": "文书版本编号"}]),
+        "/records/{record_id}/attachments/{attachment_id}": {"get": {
+            "operationId": "attachment_file", "summary": "附件原文件（GET 记录的 attachments[].url）",
+            "tags": ["documents"], "parameters": [record_id, {**record_id, "name": "attachment_id",
+                                                              "description": "附件编号"}],
+            "responses": {"200": {"description": "文件（Content-Disposition: attachment）",
+                                  "content": {"application/octet-stream": {"schema": {"type": "string"}}}},
+                          **denied}}},
     }
