@@ -208,11 +208,13 @@ def worker(once: bool):
     from webapp.services.jobs import work
 
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the job in hand, then stop
     click.echo("后台任务程序已启动（Ctrl-C 退出）", err=True)
     try:
         done = work(poll_seconds=float(current_app.config["WORKER_POLL_SECONDS"]), stop=lambda: bool(stopping),
                     once=once)
     except KeyboardInterrupt:
         done = None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     click.echo("后台任务程序已退出" + (f"（完成 {done} 个任务）" if done is not None else ""), err=True)

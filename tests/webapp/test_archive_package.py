@@ -254,3 +254,20 @@ def test_archive_job_failure_is_reported_on_the_page(app, client, auth, year_rec
 def test_archive_page_is_for_reviewers_and_admins(client, auth, role):
     auth.login(role)
     assert client.get("/archive").status_code == 403
+
+
+def test_worker_command_runs_queued_jobs_and_a_job_is_claimed_once(app, runner, year_records):
+    with app.app_context():
+        reviewer = user("reviewer")
+        first = jobs.enqueue_job(reviewer, "archive", {"year": YEAR, "unit": None}).id
+        claimed = jobs.claim_job()
+        assert claimed.id == first and claimed.status == "running"
+        assert jobs.claim_job() is None  # nobody else takes a running job
+        second = jobs.enqueue_job(reviewer, "archive", {"year": YEAR, "unit": "政策法规科"}).id
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "完成 1 个任务" in result.output
+    with app.app_context():
+        done = db.session.get(Job, second)
+        assert done.status == "done" and "archives/" in done.result_path
+        assert db.session.get(Job, first).status == "running"  # the first claimer still owns it
