@@ -271,3 +271,18 @@ def test_worker_command_runs_queued_jobs_and_a_job_is_claimed_once(app, runner, 
         done = db.session.get(Job, second)
         assert done.status == "done" and "archives/" in done.result_path
         assert db.session.get(Job, first).status == "running"  # the first claimer still owns it
+
+
+def test_a_job_whose_worker_died_is_reported_failed(app):
+    from datetime import timedelta
+
+    from webapp.models.types import utcnow
+
+    with app.app_context():
+        job = jobs.enqueue_job(user("reviewer"), "archive", {"year": YEAR, "unit": None})
+        claimed = jobs.claim_job()
+        claimed.started_at = utcnow() - timedelta(hours=3)
+        db.session.commit()
+        assert jobs.claim_job() is None
+        stale = db.session.get(Job, job.id, populate_existing=True)
+        assert stale.status == "failed" and "中断" in stale.error

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
@@ -51,9 +52,15 @@ def job_for(user: User, job_id: int, action: str) -> Job:
     return job
 
 
+STALE_AFTER = timedelta(hours=2)  # a running job this old lost its worker (killed, machine restarted)
+
+
 def claim_job() -> Job | None:
     """Take the oldest queued job and mark it running (one worker per job)."""
     with write_transaction():
+        db.session.execute(update(Job).where(Job.status == "running", Job.started_at < utcnow() - STALE_AFTER)
+                           .values(status="failed", finished_at=utcnow(), message="生成失败",
+                                   error="后台程序在生成时中断（进程被终止或服务器重启），请重新生成。"))
         query = select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)
         if not is_sqlite():
             query = query.with_for_update(skip_locked=True)
