@@ -43,7 +43,9 @@ run: install
 	@$(FLASK) check
 	@echo "== 演示账号 (instance/demo-credentials.txt) =="
 	@cat instance/demo-credentials.txt
-	@echo "== 打开 http://127.0.0.1:5000 （Flask 开发服务器，仅供试用；生产环境请用 make serve 或 deploy/ 中的 systemd 服务）=="
+	@echo "== 打开 http://127.0.0.1:5000 （Flask 开发服务器，仅供试用；生产环境请用 make serve 或 deploy/ 中的 systemd 服务；后台任务程序 worker 同时运行，随服务器一起停止）=="
+	@$(FLASK) worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # gunicorn with the repository's settings (workers from the CPU count, JSON access log).

@@ -178,14 +178,16 @@ ACTIONS = {"edit": "修改", "submit": "提交", "approve": "审查通过", "ret
 AUDIT_ACTIONS = {"create": "创建草稿", "update": "修改", "submit": "提交", "file": "备案编号",
                  "approve": "审查通过", "return": "退回修改", "close": "办结", "void": "作废",
                  "document": "生成文书", "export": "导出", "good_practice": "标记典型经验",
-                 "good_practice_removed": "取消典型经验"}
+                 "good_practice_removed": "取消典型经验", "attachment": "添加附件",
+                 "attachment_removed": "删除附件", "archive": "归档"}
 DECISIONS = {"approve": "审查通过", "return": "退回修改"}
 # A principle's state in the findings panel.
 PRINCIPLE_STATES = {"ok": "✓ 符合", "warning": "⚠ 需审查", "error": "✗ 须修改"}
 # Methods whose guidance is also issued as a 行政指导意见书 (SPEC §6).
 OPINION_LETTER_METHODS = ("advice", "admonition")
 # Labels of the record's own bookkeeping fields (not part of SPEC §3).
-RECORD_LABELS = {"status": "状态", "number": "文号"}
+RECORD_LABELS = {"status": "状态", "number": "文号", "document_sha256": "备案版文书 SHA-256",
+                 "sha256": "文件 SHA-256"}
 # The six principles of the work plan in one sentence each (home page, rules page).
 PRINCIPLE_SUMMARIES = {
     "voluntary": "以相对人自愿为前提，不得强制或变相强制。",
@@ -195,3 +197,14 @@ PRINCIPLE_SUMMARIES = {
     "convenient": "简明高效，灵活多样，为相对人提供便利。",
     "effective": "以最小的投入得到最大的收益，能够被当事人认可。",
 }
+
+# 档案: a stored document is the version issued in one state of its record (SPEC §6).
+DOCUMENT_KINDS = {"guidance": "行政指导文书", "opinion": "行政指导意见书"}
+DOCUMENT_STATES = {"filed": "备案版", "closed": "办结版", "voided": "作废版"}
+ATTACHMENT_LABELS = {"site_photo": "现场照片", "service_receipt": "送达回证",
+                     "party_confirmation": "当事人确认", "other": "其他"}
+# A stored file that no longer matches its recorded SHA-256 is shown with one of these, never served.
+FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
+JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
+# The upload form's fields and the archive form's.
+FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}

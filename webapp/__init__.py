@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     if not url:
         url = "sqlite:///" + os.path.join(app.instance_path, "guidance.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    app.config["FILES_FOLDER"] = os.path.join(app.instance_path, app.config.get("FILES_FOLDER") or "files")
     _check_font(app)
 
     from webapp import db_setup, errors
@@ -70,7 +71,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     health.init_app(app)
     app.url_map.converters["id"] = RecordIdConverter
 
-    from webapp import auth, catalog, cli, documents, main, records, register, review, rules_page, stats
+    from webapp import archive, auth, catalog, cli, documents, main, records, register, review, rules_page, stats
     from webapp import api
 
     auth.init_app(app)
@@ -83,6 +84,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     review.init_app(app)
     rules_page.init_app(app)
     api.init_app(app)
+    archive.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

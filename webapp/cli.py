@@ -1,4 +1,4 @@
-"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup."""
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | archive | verify | worker."""
 from __future__ import annotations
 
 import getpass
@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(check)
     app.cli.add_command(backup)
     app.cli.add_command(users_cli)
+    app.cli.add_command(archive)
+    app.cli.add_command(verify)
+    app.cli.add_command(worker)
 
 
 def _database_problem(exc: Exception) -> click.ClickException:
@@ -150,3 +153,71 @@ def users_token(name: str, revoke: bool):
         raise click.ClickException(exc.message) from None
     click.echo(f"{name} 的新 API 令牌（只显示这一次，旧令牌已失效）:", err=True)
     click.echo(token)
+
+
+@click.command("archive")
+@with_appcontext
+@click.argument("year")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--unit", default=None, help="只归档该单位的记录（单位名称）")
+@click.option("--by", "username", default=None, help="以该用户的名义归档（写入 bag-info 和审计记录）")
+def archive(year: str, out: str, unit: str | None, username: str | None):
+    """Write the year's BagIt archive package (zip) to OUT."""
+    from webapp.services import queries
+    from webapp.services.archive import build_archive, read_scope
+
+    try:
+        scope = read_scope(year, unit)
+        user = queries.user_by_username(username) if username else None
+        if username and user is None:
+            raise click.ClickException(f"没有用户 {username}")
+        summary = build_archive(scope, Path(out), user=user,
+                                progress=lambda percent, message: click.echo(f"[{percent:3d}%] {message}", err=True))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"已生成 {summary.path}：{scope.words()}，记录 {summary.records} 条，文书 {summary.documents} 份，"
+               f"附件 {summary.attachments} 个；SHA-256 {summary.sha256}")
+
+
+@click.command("verify")
+@with_appcontext
+@click.option("--archive", "archive_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="校验一个档案包（zip）并与数据库核对")
+def verify(archive_path: str | None):
+    """Check every stored file against its hash and audit event (or an archive package); exit 1 on any mismatch."""
+    from webapp.services.verify import verify_archive, verify_files
+
+    report = verify_archive(Path(archive_path)) if archive_path else verify_files()
+    for line in report.notes:
+        click.echo(f"说明：{line}")
+    for line in report.problems:
+        click.echo(f"不一致：{line}", err=True)
+    counted = "，".join(f"{ {'records': '记录', 'documents': '文书', 'attachments': '附件'}[k]} {n}"
+                       for k, n in sorted(report.checked.items()))
+    if report.problems:
+        click.echo(f"校验未通过：{len(report.problems)} 处不一致（已检查 {counted or '0'}）", err=True)
+        sys.exit(1)
+    click.echo(f"校验通过：{counted or '没有需要检查的文件'}，全部一致")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="处理完队列中的任务后退出")
+def worker(once: bool):
+    """Run background jobs (the year archive from the page) until stopped (Ctrl-C / SIGTERM)."""
+    import signal
+
+    import webapp.services.archive  # noqa: F401 — registers the archive job
+    from webapp.services.jobs import work
+
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the job in hand, then stop
+    click.echo("后台任务程序已启动（Ctrl-C 退出）", err=True)
+    try:
+        done = work(poll_seconds=float(current_app.config["WORKER_POLL_SECONDS"]), stop=lambda: bool(stopping),
+                    once=once)
+    except KeyboardInterrupt:
+        done = None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo("后台任务程序已退出" + (f"（完成 {done} 个任务）" if done is not None else ""), err=True)

@@ -59,7 +59,11 @@ DEFAULTS = {
     # One JSON line per request on stderr (gunicorn's JSON access log carries it instead).
     "REQUEST_LOG": True,
     "PAGE_SIZE": 50,
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # upload routes raise it to ATTACHMENT_MAX_BYTES
+    # 档案: stored documents and attachments, content-addressed; default <instance>/files.
+    "FILES_FOLDER": None,
+    "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
+    "WORKER_POLL_SECONDS": 1.0,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 

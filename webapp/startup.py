@@ -23,7 +23,24 @@ def preflight(app: Flask) -> list[str]:
     font_problem = check_font(app)
     if font_problem:
         problems.append(font_problem)
+    files_problem = check_files_folder(app)
+    if files_problem:
+        problems.append(files_problem)
     return problems
+
+
+def check_files_folder(app: Flask) -> str | None:
+    """Stored documents and attachments need a writable FILES_FOLDER (possibly a shared mount)."""
+    import os
+
+    folder = app.config["FILES_FOLDER"]
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        return f"无法创建文件目录 {folder}（{exc.strerror}）：请创建该目录（或挂载共享目录）并授予写权限"
+    if not os.access(folder, os.W_OK):
+        return f"文件目录 {folder} 不可写：请授予运行用户写权限（FILES_FOLDER）"
+    return None
 
 
 def check_font(app: Flask) -> str | None:

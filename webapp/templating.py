@@ -20,6 +20,7 @@ NAVIGATION = (
     ("review.queue", vocabulary.STATUS["pending_review"], "review_queue"),
     ("register.index", "台账", "view_register"),
     ("stats.index", "统计", "view_register"),
+    ("archive.index", vocabulary.AUDIT_ACTIONS["archive"], "archive"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
     ("auth.account", "账户安全", None),

@@ -4,13 +4,13 @@ The per-row login_failure log (counted, then inserted: not atomic) gives way to 
 per scope (account+address, account, address) that an attempt locks and increments.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

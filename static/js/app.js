@@ -46,3 +46,31 @@ document.addEventListener("click", function (event) {
     }
   }, 500);
 });
+// Attachments: refuse a file over the limit before sending it, and show the upload's progress.
+function uploadForm(element) { return element && element.closest && element.closest("form[data-upload-form]"); }
+document.addEventListener("htmx:confirm", function (event) {
+  var form = uploadForm(event.target);
+  if (!form) { return; }
+  var input = form.querySelector("input[type=file]");
+  var message = form.querySelector(".upload-message");
+  var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
+  if (input.files.length && limit && input.files[0].size > limit) {
+    event.preventDefault();
+    message.textContent = "文件超过大小限制（最大 " + Math.round(limit / 1048576) + " MB）：请压缩或分成几个文件后再上传。";
+  }
+});
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var form = uploadForm(event.target);
+  if (!form) { return; }
+  var bar = form.querySelector("progress");
+  bar.value = 0;
+  bar.hidden = false;
+  form.querySelector(".upload-message").textContent = "正在上传…";
+});
+document.addEventListener("htmx:xhr:progress", function (event) {
+  var form = uploadForm(event.target);
+  if (!form || !event.detail.lengthComputable) { return; }
+  var percent = Math.round(event.detail.loaded / event.detail.total * 100);
+  form.querySelector("progress").value = percent;
+  form.querySelector(".upload-message").textContent = "正在上传… " + percent + "%";
+});

@@ -191,8 +191,9 @@ def test_api_get_record_shape(app, api):
     response = api("staff").get(f"/api/v1/records/{created['id']}")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"id", "status", "number", "version", "record", "report", "audit"}
+    assert set(body) == {"id", "status", "number", "version", "record", "report", "audit", "attachments", "documents"}
     assert body["status"] == "draft" and body["number"] is None and body["version"] == 1
+    assert body["attachments"] == [] and body["documents"] == []  # a draft's documents render live
     assert body["record"] == valid_record()
     assert body["report"]["outcome"] == "clean"
     (event,) = body["audit"]

@@ -41,7 +41,13 @@ def test_api_scenario_create_submit_approve_close_void(app, runner):
     assert voided["status"] == "voided" and voided["number"] == number
 
     final = staff.get(f"/api/v1/records/{rid}").get_json()
-    assert [e["action"] for e in final["audit"]] == ["create", "submit", "approve", "file", "document", "close", "void"]
+    # Each state issues its documents, stored once, each an audit event with its hash (issue 11):
+    # filing the 文书 and the 意见书, closing a 文书, voiding both with the 作废 mark.
+    assert [e["action"] for e in final["audit"]] == ["create", "submit", "approve", "file", "document", "document",
+                                                     "close", "document", "void", "document", "document"]
+    assert [(d["kind"], d["state"]) for d in final["documents"]] == [
+        ("guidance", "filed"), ("opinion", "filed"), ("guidance", "closed"), ("guidance", "voided"),
+        ("opinion", "voided")]
     assert [e["by"] for e in final["audit"]][-1] == "reviewer"
 
 

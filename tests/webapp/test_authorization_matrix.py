@@ -10,7 +10,10 @@ from tests.conftest import AuthActions
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import GuidanceRecord, User
+from webapp.services import attachments, jobs, queries
 from webapp.services import records as svc
+from tests.webapp.archive_data import image_bytes
+import webapp.services.archive  # noqa: F401 — registers the archive job
 
 ROLES = ("anon", "staff", "staff2", "reviewer", "admin", "viewer")
 # own_draft belongs to staff's unit; staff2 is in another unit.
@@ -71,6 +74,20 @@ MATRIX = {
     "auth.clear_lockout": [("POST", "/admin/security/lockouts/1/clear", row(L, D, D, D, O, D))],
     "auth.reset_mfa": [("POST", "/admin/security/users/1/reset-mfa", row(L, D, D, D, O, D))],
     "health.healthz": [("GET", "/healthz", row(P, P, P, P, P, P))],
+    "archive.attachments_page": [("GET", "/records/{draft}/attachments", row(L, O, D, O, O, D)),
+                                 ("GET", "/records/{filed}/attachments", row(L, O, O, O, O, O))],
+    "archive.upload": [("POST", "/records/{draft}/attachments", row(L, O, D, D, D, D)),
+                       ("POST", "/records/{filed}/attachments", row(L, O, D, D, D, D))],
+    "archive.remove_attachment": [("POST", "/records/{draft}/attachments/{draft_att}/remove", row(L, O, D, D, D, D))],
+    "archive.download_attachment": [("GET", "/records/{draft}/attachments/{draft_att}", row(L, O, D, O, O, D)),
+                                    ("GET", "/records/{filed}/attachments/{filed_att}", row(L, O, O, O, O, O))],
+    "archive.thumbnail": [("GET", "/records/{draft}/attachments/{draft_att}/thumbnail.png", row(L, O, D, O, O, D)),
+                          ("GET", "/records/{filed}/attachments/{filed_att}/thumbnail.png", row(L, O, O, O, O, O))],
+    "archive.document_version": [("GET", "/records/{filed}/versions/{filed_doc}.pdf", row(L, O, O, O, O, O))],
+    "archive.index": [("GET", "/archive", row(L, D, D, O, O, D))],
+    "archive.start": [("POST", "/archive", row(L, D, D, O, O, D))],
+    "archive.job": [("GET", "/archive/jobs/{job}", row(L, D, D, O, O, D))],
+    "archive.download": [("GET", "/archive/jobs/{job}/download", row(L, D, D, O, O, D))],
 }
 UNLISTED_OK = {"static"}
 
@@ -90,6 +107,11 @@ def records(app):
         filed = svc.create_draft(staff, valid_record(subject="备案"))
         svc.submit_record(staff, filed.id)
         ids = {"draft": draft.id, "pending": pending.id, "filed": filed.id}
+        ids["draft_att"] = attachments.add_attachment(staff, draft.id, image_bytes(), "a.jpg", "site_photo").attachment.id
+        ids["filed_att"] = attachments.add_attachment(staff, filed.id, image_bytes("PNG"), "b.png", "other").attachment.id
+        ids["filed_doc"] = queries.document_versions(filed.id)[0].id
+        ids["job"] = jobs.enqueue_job(db.session.scalar(select(User).where(User.username == "reviewer")),
+                                      "archive", {"year": 2026, "unit": None}).id
         assert db.session.get(GuidanceRecord, ids["pending"]).status == "pending_review"
         assert db.session.get(GuidanceRecord, ids["filed"]).status == "filed"
     return ids
@@ -147,6 +169,7 @@ API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MAT
     "api.return_record": [("POST", "/api/v1/records/{pending}/return", "review.return_", 0)],
     "api.close_record": [("POST", "/api/v1/records/{filed}/close", "records.close", 0)],
     "api.void_record": [("POST", "/api/v1/records/{filed}/void", "records.void", 0)],
+    "api.upload_attachment": [("POST", "/api/v1/records/{draft}/attachments", "archive.upload", 0)],
 }
 API_MATRIX = {
     "api.openapi": [("GET", "/api/v1/openapi.json", row(P, P, P, P, P, P))],

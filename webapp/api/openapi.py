@@ -22,6 +22,7 @@ ERRORS = {
     403: "您的角色或单位无权执行此操作",
     404: "记录不存在，或您无权查看",
     409: "版本已过期（他人已修改），或记录当前状态不允许此操作（如审查草稿）",
+    413: "文件超过大小限制（ATTACHMENT_MAX_BYTES，默认 20 MB）",
     422: "记录有必须修改的问题：findings 列出每一项",
 }
 OUTPUT = "serialization"
@@ -35,7 +36,8 @@ def openapi():
 
 @cache
 def document() -> dict[str, Any]:
-    pairs = [(m, OUTPUT) for m in (s.Report, s.Error, s.RecordCreated, s.RecordDetail, s.RecordPage)]
+    pairs = [(m, OUTPUT) for m in (s.Report, s.Error, s.RecordCreated, s.RecordDetail, s.RecordPage,
+                                   s.AttachmentCreated)]
     pairs += [(m, INPUT) for m in (s.Record, s.RecordPatch, s.SubmitBody, s.ApproveBody, s.ReturnBody,
                                    s.CloseBody, s.VoidBody)]
     refs, defs = models_json_schema(pairs, ref_template=REF)
@@ -111,6 +113,7 @@ def document() -> dict[str, Any]:
         "/api/v1/records/{record_id}/void": action(
             "void_record", "作废已备案或已办结的记录（审核员或管理员，须填写理由；文号保留）",
             s.VoidBody, True),
+        "/api/v1/records/{record_id}/attachments": {"post": _attachment_upload(record_id, out, answers)},
         **_pdf_paths(record_id),
     }
     return {
@@ -164,6 +167,25 @@ def _list_parameters() -> list[dict]:
     ]
 
 
+def _attachment_upload(record_id: dict, out, answers) -> dict:
+    from rules.vocabulary import ATTACHMENT_LABELS
+
+    responses = answers(201, s.AttachmentCreated, 403, 404, 409, 413, description="已保存")
+    responses["200"] = {"description": "该记录已有内容相同的附件：返回已有的一份，不重复保存",
+                        "content": {"application/json": {"schema": out(s.AttachmentCreated)}}}
+    responses["422"] = {"description": "文件为空、类型不允许（按内容识别）、文件名无效或文件已损坏",
+                        "content": {"application/json": {"schema": out(s.Error)}}}
+    return {"operationId": "upload_attachment",
+            "summary": "添加附件（PDF、JPEG、PNG、OFD）：草稿可删除，提交后只能补充；每次添加记入审计",
+            "parameters": [record_id],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary", "description": "文件内容"},
+                               "label": {"type": "string", "enum": list(ATTACHMENT_LABELS),
+                                         "description": "附件类别（默认 other 其他）"}}}}}},
+            "responses": dict(sorted(responses.items()))}
+
+
 def _pdf_paths(record_id: dict) -> dict:
     pdf = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
     denied = {"302": {"description": "未登录：转到登录页"},
@@ -183,4 +205,14 @@ def _pdf_paths(record_id: dict) -> dict:
         "/register.pdf": get("register_pdf", "行政指导事项登记簿（台账的任意筛选条件）",
                              [p for p in _list_parameters() if p["name"] not in ("after", "limit", "sort")]),
         "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录）", [], security=[]),
+        "/records/{record_id}/versions/{version_id}.pdf": get(
+            "document_version_pdf", "原样保存的文书版本（GET 记录的 documents[].url），与其 sha256 逐字节一致",
+            [record_id, {**record_id, "name": "version_id", "description": "文书版本编号"}]),
+        "/records/{record_id}/attachments/{attachment_id}": {"get": {
+            "operationId": "attachment_file", "summary": "附件原文件（GET 记录的 attachments[].url）",
+            "tags": ["documents"], "parameters": [record_id, {**record_id, "name": "attachment_id",
+                                                              "description": "附件编号"}],
+            "responses": {"200": {"description": "文件（Content-Disposition: attachment）",
+                                  "content": {"application/octet-stream": {"schema": {"type": "string"}}}},
+                          **denied}}},
     }

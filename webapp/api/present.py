@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import rules
-from flask import jsonify
+from flask import jsonify, url_for
 from pydantic import BaseModel
 from rules.model import SHANGHAI
 
@@ -36,7 +36,20 @@ def record_detail(user, record: GuidanceRecord, report: rules.Report | dict | No
              for line in view.audit]
     return {"id": record.id, "status": record.status, "number": record.number, "version": record.version,
             "record": view.data, "report": report if report is not None else current_report(record),
-            "audit": audit}
+            "audit": audit, "attachments": [attachment_item(a) for a in queries.record_attachments(record.id)],
+            "documents": [{"kind": v.kind, "state": v.state, "sha256": v.sha256,
+                           "url": url_for("archive.document_version", record_id=record.id, version_id=v.id)}
+                          for v in queries.document_versions(record.id)]}
+
+
+def attachment_created(item) -> dict:
+    return {"id": item.id, "sha256": item.sha256, "size": item.size, "media_type": item.media_type,
+            "label": item.label, "name": item.name}
+
+
+def attachment_item(item) -> dict:
+    return {**attachment_created(item), "pages": item.pages,
+            "url": url_for("archive.download_attachment", record_id=item.record_id, attachment_id=item.id)}
 
 
 def record_summary(record: GuidanceRecord) -> dict:
@@ -45,4 +58,4 @@ def record_summary(record: GuidanceRecord) -> dict:
             "guided_at": record.guided_at.astimezone(SHANGHAI) if record.guided_at else None}
 
 
-__all__ = ["answer", "current_report", "record_detail", "record_summary"]
+__all__ = ["answer", "attachment_created", "attachment_item", "current_report", "record_detail", "record_summary"]

@@ -7,12 +7,14 @@ from flask_login import current_user
 from webapp.api import bp
 from webapp.api import schemas as s
 from webapp.api.bodies import BadRequest, int_arg, json_body, json_object, parse_body, take_version
-from webapp.api.present import answer, record_detail, record_summary
+from webapp.api.present import answer, attachment_created, record_detail, record_summary
 from webapp.models import GuidanceRecord
 from webapp.models.record import TARGET_FIELDS
 from webapp.services import policy, queries
 from webapp.services.register_filter import decode_cursor, encode_cursor, parse_filter, with_sort
+from webapp.services import attachments
 from webapp.services import records as svc
+from webapp.uploads import read_upload
 
 MAX_PAGE = 200
 
@@ -128,3 +130,12 @@ def list_records():
     items, next_values = queries.register_page(current_user, flt, after=after, limit=limit)
     next_cursor = encode_cursor(flt.sort, next_values) if next_values else None
     return answer(s.RecordPage, {"items": [record_summary(r) for r in items], "next": next_cursor})
+
+
+@bp.post("/records/<id:record_id>/attachments")
+def upload_attachment(record_id: int):
+    """multipart: `file` and an optional `label`; the same bytes again answer 200 with the one stored."""
+    record = policy.require(current_user, "attach", _visible(record_id))
+    data, name, label = read_upload()
+    added = attachments.add_attachment(current_user, record.id, data, name, label)
+    return answer(s.AttachmentCreated, attachment_created(added.attachment), 201 if added.created else 200)

@@ -11,7 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from rules import model as record_model
-from rules.vocabulary import FIELD_LABELS, OUTCOME, PRINCIPLES, SEVERITY, STATUS
+from rules.vocabulary import (
+    ATTACHMENT_LABELS, DOCUMENT_KINDS, DOCUMENT_STATES, FIELD_LABELS, OUTCOME, PRINCIPLES, SEVERITY, STATUS,
+)
 
 Status = Literal[tuple(STATUS)]
 Record = record_model.GuidanceRecord
@@ -65,6 +67,33 @@ class RecordCreated(BaseModel):
     report: Report = Field(description="提交规则的预检结果（未保存任何内容）")
 
 
+class AttachmentCreated(BaseModel):
+    """An attachment as stored (201), or the one already holding the same bytes (200)."""
+
+    id: int
+    sha256: str = Field(description="文件内容的 SHA-256（十六进制）")
+    size: int = Field(description="字节数")
+    media_type: Literal["application/pdf", "image/jpeg", "image/png", "application/ofd"] = Field(
+        description="按文件内容识别的类型")
+    label: Literal[tuple(ATTACHMENT_LABELS)] = Field(description="附件类别：" + "、".join(
+        f"{k} {v}" for k, v in ATTACHMENT_LABELS.items()))
+    name: str = Field(description="上传时的文件名（仅用于显示）")
+
+
+class AttachmentItem(AttachmentCreated):
+    pages: int | None = Field(description="PDF 的页数；其他类型为 null")
+    url: str = Field(description="下载地址（需登录或令牌）")
+
+
+class DocumentItem(BaseModel):
+    """A document stored as issued: 备案版 (filed), 办结版 (closed), 作废版 (voided)."""
+
+    kind: Literal[tuple(DOCUMENT_KINDS)] = Field(description="guidance 行政指导文书，opinion 行政指导意见书")
+    state: Literal[tuple(DOCUMENT_STATES)] = Field(description="filed 备案版，closed 办结版，voided 作废版")
+    sha256: str
+    url: str = Field(description="下载地址：与 sha256 逐字节一致的 PDF")
+
+
 class RecordDetail(BaseModel):
     """A record as GET answers it; state changes answer the same (submit: report = its report)."""
 
@@ -75,6 +104,8 @@ class RecordDetail(BaseModel):
     record: Record
     report: Report | None = Field(description="草稿：当前内容的提交预检；其他状态：最近一次提交或备案时的结果")
     audit: list[AuditEntry]
+    attachments: list[AttachmentItem] = Field(description="附件（按上传顺序）")
+    documents: list[DocumentItem] = Field(description="原样保存的文书版本（备案、办结、作废时各一次）")
 
 
 class RecordSummary(BaseModel):
@@ -137,7 +168,7 @@ class OpenApiDocument(BaseModel):
 
 
 __all__ = [
-    "ApproveBody", "AuditEntry", "Change", "CloseBody", "Error", "Finding", "OpenApiDocument",
+    "ApproveBody", "AttachmentCreated", "AttachmentItem", "AuditEntry", "DocumentItem", "Change", "CloseBody", "Error", "Finding", "OpenApiDocument",
     "Record", "RecordCreated", "RecordDetail", "RecordPage", "RecordPatch", "RecordSummary",
     "Report", "ReturnBody", "Status", "SubmitBody", "VoidBody",
 ]

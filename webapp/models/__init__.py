@@ -1,10 +1,11 @@
 """Typed SQLAlchemy models, one module per aggregate."""
+from webapp.models.archive import Attachment, DocumentVersion, Job
 from webapp.models.audit import AuditEvent
 from webapp.models.catalog import CatalogItem
 from webapp.models.record import GuidanceRecord, NumberCounter, ReviewDecision
 from webapp.models.user import LoginThrottle, RecoveryCode, Unit, User
 
 __all__ = [
-    "AuditEvent", "CatalogItem", "GuidanceRecord", "LoginThrottle", "NumberCounter",
-    "RecoveryCode", "ReviewDecision", "Unit", "User",
+    "Attachment", "AuditEvent", "CatalogItem", "DocumentVersion", "GuidanceRecord", "Job", "LoginThrottle",
+    "NumberCounter", "RecoveryCode", "ReviewDecision", "Unit", "User",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 from rules import vocabulary as vocab
 
 from .fonts import DocumentFonts, FontConfig
-from .formatting import LABELS, basis_texts, cn_date, label, paragraphs, to_datetime
+from .formatting import LABELS, attachment_lines, basis_texts, cn_date, label, paragraphs, to_datetime
 from .linebreak import keep_each
 from .render import html_to_pdf, render_html
 
@@ -27,7 +27,8 @@ DATE_PLACEHOLDER = "　　年　　月　　日"
 class DocumentRecord:
     """A record as its documents need it; `catalog_item` is its catalog entry (catalog.json shape).
 
-    The two standard sentences of the 意见书 are the bureau's (config); empty leaves them out."""
+    The two standard sentences of the 意见书 are the bureau's (config); empty leaves them out.
+    `attachments` are the record's files for the 附件清单: {label (key), name, pages, size}."""
 
     bureau: str
     number: str | None
@@ -40,6 +41,7 @@ class DocumentRecord:
     catalog_item: Mapping[str, Any] | None = None
     voluntariness_text: str = ""
     objection_text: str = ""
+    attachments: Sequence[Mapping[str, Any]] = ()
 
     @property
     def is_draft(self) -> bool:
@@ -135,6 +137,7 @@ def _document_context(doc: DocumentRecord, fonts: DocumentFonts) -> dict[str, An
         "legal_basis": basis_texts(record.get("legal_basis") or catalog.get("legal_basis")),
         "voluntariness": paragraphs(doc.voluntariness_text),
         "objection": paragraphs(doc.objection_text),
+        "attachments": attachment_lines(doc.attachments),
         # 成文日期 of a numbered 意见书 is the day it was numbered, never the guidance date.
         "signature": signature_columns(doc.bureau, issued or DATE_PLACEHOLDER, fonts.body),
         "unit_line": _unit_line(doc.bureau, fonts.body),

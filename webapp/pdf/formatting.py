@@ -71,3 +71,25 @@ def paragraphs(text: Any) -> list[str]:
     if not text:
         return []
     return [line.strip() for line in str(text).splitlines() if line.strip()]
+
+
+def file_size(size: Any) -> str:
+    """A file's size as an officer reads it: 980 字节, 12.5 KB, 3.2 MB."""
+    if size is None:
+        return ""
+    size = int(size)
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def attachment_lines(attachments: Any) -> list[str]:
+    """附件清单: 1. 现场照片：name（3 页 | 1.2 MB）, labels as the vocabulary names them."""
+    lines = []
+    for number, item in enumerate(attachments or [], start=1):
+        label_text = vocab.ATTACHMENT_LABELS.get(item.get("label"), item.get("label") or "")
+        extent = f"{item['pages']} 页" if item.get("pages") else file_size(item.get("size"))
+        lines.append(f"{number}. {label_text}：{item.get('name') or ''}（{extent}）")
+    return lines

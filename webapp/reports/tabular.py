@@ -100,13 +100,14 @@ def _int(value: Any) -> int | float | str | None:
 
 def write_xlsx(out: BinaryIO, *, sheet: str, title_lines: Sequence[str], columns: Sequence[Column],
                rows: Iterable[Mapping[str, Any]],
-               progress: Callable[[int], None] | None = None) -> int:
+               progress: Callable[[int], None] | None = None, created: datetime | None = None) -> int:
     """Write one sheet: title rows, a frozen and filterable header row, then `rows`.
 
     Memory stays flat however many rows come (rows go to a temporary file as they are written).
     Text is always stored as text; formula-looking text carries Excel's quote prefix (the
     stored form of a typed apostrophe), so the value is unchanged but never evaluated.
     Returns the number of data rows written; calls progress(n) after every 1,000 rows.
+    `created` fixes the workbook's creation time (the same data then gives the same bytes).
     """
     import xlsxwriter
 
@@ -117,6 +118,8 @@ def write_xlsx(out: BinaryIO, *, sheet: str, title_lines: Sequence[str], columns
         # Typed writes only: never guess formulas, numbers or links from text.
         "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
     })
+    if created is not None:
+        workbook.set_properties({"created": created})
     try:
         return _write_sheet(workbook, sheet, title_lines, columns, rows, progress)
     finally:

@@ -1,4 +1,4 @@
-"""The §6 documents from stored data: what goes into each PDF, and its hash at filing."""
+"""The §6 documents from stored data: what goes into each PDF, and the versions kept as issued."""
 from __future__ import annotations
 
 import logging
@@ -7,15 +7,19 @@ from datetime import date, datetime, timezone
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from webapp.db_setup import write_transaction
 from webapp.extensions import db, settings
-from webapp.models import GuidanceRecord
+from webapp.models import DocumentVersion, GuidanceRecord
 from webapp.pdf import (
     DocumentFonts, DocumentRecord, FontConfig, catalog_pdf, find_fonts, guidance_document_pdf,
-    opinion_letter_pdf, sha256_hex,
+    opinion_letter_pdf,
 )
-from webapp.services import queries
+from webapp.services import Conflict, queries
 from webapp.services.audit import record_event
+from webapp.services.files import file_store
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -44,12 +48,14 @@ def _document_record(record: GuidanceRecord) -> DocumentRecord:
         number_prefix=config["DOCUMENT_NUMBER_PREFIX"], catalog_item=_catalog_item(record.catalog_code),
         voluntariness_text=config["OPINION_VOLUNTARINESS_TEXT"],
         objection_text=config["OPINION_OBJECTION_TEXT"],
+        attachments=[{"label": a.label, "name": a.name, "pages": a.pages, "size": a.size}
+                     for a in queries.record_attachments(record.id)],
     )
 
 
 def guidance_document(record: GuidanceRecord) -> bytes:
-    """行政指导文书 — every record."""
-    return guidance_document_pdf(_document_record(record), document_fonts())
+    """行政指导文书 — every record; as issued once filed."""
+    return issued_document(record, "guidance")
 
 
 def has_opinion_letter(record: GuidanceRecord) -> bool:
@@ -57,8 +63,8 @@ def has_opinion_letter(record: GuidanceRecord) -> bool:
 
 
 def opinion_letter(record: GuidanceRecord) -> bytes:
-    """行政指导意见书 — advice and admonition only."""
-    return opinion_letter_pdf(_document_record(record), document_fonts())
+    """行政指导意见书 — advice and admonition only; as issued once filed."""
+    return issued_document(record, "opinion")
 
 
 def catalog_stamp() -> datetime:
@@ -76,21 +82,104 @@ def catalog_document() -> bytes:
                        published_on=catalog_stamp(), font=document_fonts())
 
 
-def record_document_hash(record_id: int, user_id: int) -> str | None:
-    """At filing: the SHA-256 of the 行政指导文书 as filed, kept on the record and in the audit trail.
+# --- documents as issued: stored once per state, served byte for byte --------------------------
 
-    Rendered after the filing commits, so the write lock is never held while a PDF is drawn.
-    """
-    record = db.session.get(GuidanceRecord, record_id)
-    try:
-        digest = sha256_hex(guidance_document(record))
-    except Exception:  # the filing stands; the hash is recorded when the font is fixed and it is re-run
-        log.exception("document hash for record %s failed", record_id)
+# The versions a record's state issues: 备案 the 文书 (and 意见书), 办结 a 文书 with the result,
+# 作废 both with the 作废 mark. A closed record's 意见书 is the one issued at filing.
+ISSUED_KINDS = {"filed": ("guidance", "opinion"), "closed": ("guidance",), "voided": ("guidance", "opinion")}
+
+
+def needed_versions(record: GuidanceRecord) -> list[tuple[str, str]]:
+    """(kind, state) of every version the record's current state should have stored."""
+    return [(kind, record.status) for kind in ISSUED_KINDS.get(record.status, ())
+            if kind == "guidance" or has_opinion_letter(record)]
+
+
+def serving_state(record: GuidanceRecord, kind: str) -> str | None:
+    """Which stored version a download of `kind` serves now; None: render live (draft, pending)."""
+    if record.status not in ISSUED_KINDS:
         return None
-    with write_transaction():
-        record = db.session.get(GuidanceRecord, record_id)
-        record.document_sha256 = digest
-        record_event(entity="record", entity_id=record.id, action="document", user_id=user_id,
-                     changes={"document_sha256": {"before": None, "after": digest}},
-                     note=f"行政指导文书 SHA-256 {digest}")
-    return digest
+    if kind == "opinion" and record.status == "closed":
+        return "filed"
+    return record.status
+
+
+def version_title(version: DocumentVersion) -> str:
+    """备案版行政指导文书 — how an officer names a stored version."""
+    return vocab.DOCUMENT_STATES[version.state] + vocab.DOCUMENT_KINDS[version.kind]
+
+
+def _render(record: GuidanceRecord, kind: str) -> bytes:
+    doc = _document_record(record)
+    if kind == "guidance":
+        return guidance_document_pdf(doc, document_fonts())
+    return opinion_letter_pdf(doc, document_fonts())
+
+
+def store_document_versions(record_id: int, user_id: int | None, *, quiet: bool = True) -> list[DocumentVersion]:
+    """Store the versions the record's state issues and has not stored yet; idempotent.
+
+    Runs after the state change committed (a PDF is never drawn under the write lock) and again
+    on the next touch if it failed (quiet: logged, the state change stands). Each stored version
+    is an audit event with its hash; the filed 文书's hash is also kept as `document_sha256`.
+    """
+    record = queries.fresh_record(record_id)
+    if record is None:
+        return []
+    missing = [need for need in needed_versions(record) if queries.document_version(record_id, *need) is None]
+    if not missing:
+        return []
+    stamp = (record.status, record.updated_at)
+    try:
+        rendered = [(kind, state, file_store().put(_render(record, kind))) for kind, state in missing]
+    except Exception:
+        if not quiet:
+            raise
+        log.exception("storing the documents of record %s failed; the next touch retries", record_id)
+        return []
+    created = []
+    try:
+        with write_transaction():
+            record = visible_for_update(record_id)
+            if (record.status, record.updated_at) != stamp:
+                return []  # it moved on meanwhile: the next touch stores its new state's versions
+            for kind, state, stored in rendered:
+                if queries.document_version(record_id, kind, state) is not None:
+                    continue
+                version = DocumentVersion(record_id=record_id, kind=kind, state=state, sha256=stored.sha256,
+                                          size=stored.size, created_by_id=user_id)
+                db.session.add(version)
+                changes = {"sha256": {"before": None, "after": stored.sha256}}
+                if (kind, state) == ("guidance", "filed") and record.document_sha256 != stored.sha256:
+                    changes["document_sha256"] = {"before": record.document_sha256, "after": stored.sha256}
+                    record.document_sha256 = stored.sha256
+                record_event(entity="record", entity_id=record_id, action="document", user_id=user_id,
+                             changes=changes, note=f"{version_title(version)} SHA-256 {stored.sha256}")
+                created.append(version)
+    except IntegrityError:  # another process stored the same versions first
+        return []
+    return created
+
+
+def visible_for_update(record_id: int) -> GuidanceRecord:
+    return db.session.scalar(select(GuidanceRecord).where(GuidanceRecord.id == record_id)
+                             .with_for_update().execution_options(populate_existing=True))
+
+
+def version_bytes(version: DocumentVersion) -> bytes:
+    """The stored bytes of a version, checked against its hash (never served if missing or changed)."""
+    return file_store().read(version.sha256, version_title(version))
+
+
+def issued_document(record: GuidanceRecord, kind: str, user_id: int | None = None) -> bytes:
+    """A download: the version stored for the record's state, byte for byte; drafts render live."""
+    state = serving_state(record, kind)
+    if state is None:
+        return _render(record, kind)
+    version = queries.document_version(record.id, kind, state)
+    if version is None:  # its storing step failed or has not run: complete it now
+        store_document_versions(record.id, user_id, quiet=False)
+        version = queries.document_version(record.id, kind, state)
+        if version is None:
+            raise Conflict("记录的状态刚刚发生变化，请刷新页面后重新下载。")
+    return version_bytes(version)

@@ -116,11 +116,17 @@ def register_pdf(user, flt: RecordFilter) -> bytes:
     statuses = tuple(s for s in flt.statuses if s in policy.PUBLIC_STATUSES) or tuple(sorted(policy.PUBLIC_STATUSES))
     flt = replace(flt, statuses=statuses, sort="number")
     records = list(queries.register_rows(user, flt))
+    pdf = register_document(records, flt)  # drawn before the audit commit expires the records
+    record_export(user, flt, "pdf", len(records))
+    return pdf
+
+
+def register_document(records, flt: RecordFilter) -> bytes:
+    """The 登记簿 PDF of records already chosen (no user, no audit: the year archive uses it too)."""
     rows = [RegisterRow(seq=i, guided_at=r.guided_at, subject=r.subject or "", result=_result_label(r),
                         officers=list(r.officers or []), number=r.number, target=r.target_name or "")
             for i, r in enumerate(records, start=1)]
     stamp = max((r.updated_at for r in records), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
-    record_export(user, flt, "pdf", len(rows))
     return render_register_pdf(rows, title="行政指导事项登记簿",
                                subtitle=f"{settings['BUREAU_NAME']}　{flt.words()}",
                                generated_at=stamp, font=document_fonts())

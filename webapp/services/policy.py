@@ -45,6 +45,11 @@ RECORD_ACTIONS: dict[str, Rule] = {
                  reason="只有审核员或管理员可以作废已备案或已办结的记录"),
     "mark_good_practice": Rule(frozenset({"reviewer", "admin"}), frozenset({"filed", "closed"}),
                                reason="只有审核员可以标记典型经验，且只能标记已备案或已办结的记录"),
+    # 附件: added by the record's unit until it is voided (after filing as 补充材料), removed only from drafts.
+    "attach": Rule(frozenset({"staff"}), frozenset({"draft", "pending_review", "filed", "closed"}), own_unit=True,
+                   reason="只有本单位经办人可以添加附件"),
+    "remove_attachment": Rule(frozenset({"staff"}), frozenset({"draft"}), own_unit=True,
+                              reason="只有本单位经办人可以删除草稿的附件"),
 }
 
 APP_ACTIONS: dict[str, frozenset[str]] = {
@@ -53,6 +58,7 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "manage_catalog": frozenset({"reviewer", "admin"}),
     "manage_users": frozenset({"admin"}),
     "view_register": frozenset({"staff", "reviewer", "admin", "viewer"}),
+    "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, CatalogItem, GuidanceRecord, Unit, User
+from webapp.models import (
+    Attachment, AuditEvent, CatalogItem, DocumentVersion, GuidanceRecord, Job, Unit, User,
+)
 from webapp.services import policy
 from webapp.services.register_filter import RecordFilter, filter_conditions
 
@@ -206,3 +208,88 @@ def unit_by_id(unit_id: int) -> Unit | None:
 def unit_officer_names(unit_id: int) -> list[str]:
     return db.session.scalars(select(User.display_name).where(User.unit_id == unit_id, User.active)
                               .order_by(User.display_name)).all()
+
+
+# --- 档案: stored documents, attachments, jobs ----------------------------------------------------
+
+
+def document_versions(record_id: int) -> list[DocumentVersion]:
+    return db.session.scalars(select(DocumentVersion).where(DocumentVersion.record_id == record_id)
+                              .order_by(DocumentVersion.id)).all()
+
+
+def document_version(record_id: int, kind: str, state: str) -> DocumentVersion | None:
+    return db.session.scalar(select(DocumentVersion).where(
+        DocumentVersion.record_id == record_id, DocumentVersion.kind == kind, DocumentVersion.state == state))
+
+
+def document_version_by_id(record_id: int, version_id: int) -> DocumentVersion | None:
+    version = db.session.get(DocumentVersion, version_id) if 0 < version_id <= policy.MAX_ID else None
+    return version if version is not None and version.record_id == record_id else None
+
+
+def record_attachments(record_id: int) -> list[Attachment]:
+    return db.session.scalars(select(Attachment).where(Attachment.record_id == record_id)
+                              .order_by(Attachment.id)).all()
+
+
+def attachment(record_id: int, attachment_id: int) -> Attachment | None:
+    """An attachment of this record (one of another record is as absent as a missing one)."""
+    found = db.session.get(Attachment, attachment_id) if 0 < attachment_id <= policy.MAX_ID else None
+    return found if found is not None and found.record_id == record_id else None
+
+
+def attachment_by_hash(record_id: int, sha256: str) -> Attachment | None:
+    return db.session.scalar(select(Attachment).where(Attachment.record_id == record_id,
+                                                      Attachment.sha256 == sha256))
+
+
+def all_document_versions() -> list[DocumentVersion]:
+    return db.session.scalars(select(DocumentVersion).order_by(DocumentVersion.id)).all()
+
+
+def all_attachments() -> list[Attachment]:
+    return db.session.scalars(select(Attachment).order_by(Attachment.id)).all()
+
+
+def file_events() -> list[AuditEvent]:
+    """Audit events that name a stored file's hash (documents stored, attachments added)."""
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "record",
+                                                       AuditEvent.action.in_(("document", "attachment")))
+                              .order_by(AuditEvent.id)).all()
+
+
+def public_records():
+    """Every filed, closed or voided record (the ones that have issued documents)."""
+    return db.session.scalars(select(Record).where(Record.status.in_(policy.PUBLIC_STATUSES))
+                              .order_by(Record.id))
+
+
+def archive_records(flt: RecordFilter) -> list[GuidanceRecord]:
+    """The records a year archive holds: filed, closed or voided, matching `flt`, in number order."""
+    conditions = filter_conditions(flt) + [Record.status.in_(policy.PUBLIC_STATUSES)]
+    return db.session.scalars(select(Record).where(*conditions)
+                              .order_by(Record.number_year, Record.number_seq, Record.id)).all()
+
+
+def record_audit_stamp(record_ids: list[int], *, leave_out: tuple[str, ...] = ()):
+    """The time of the latest audit event of these records (events of `leave_out` actions aside)."""
+    if not record_ids:
+        return None
+    query = select(func.max(AuditEvent.at)).where(AuditEvent.entity == "record",
+                                                  AuditEvent.entity_id.in_(record_ids))
+    if leave_out:
+        query = query.where(AuditEvent.action.not_in(leave_out))
+    return db.session.scalar(query)
+
+
+def job(job_id: int) -> Job | None:
+    return db.session.get(Job, job_id) if 0 < job_id <= policy.MAX_ID else None
+
+
+def recent_jobs(kind: str, limit: int = 20) -> list[Job]:
+    return db.session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit)).all()
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username))
