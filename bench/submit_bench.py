@@ -172,7 +172,7 @@ def summary(label: str, seconds: list[float]) -> tuple[float, float]:
 
 def run(url: str, instance: Path, existing: int, iterations: int) -> bool:
     from webapp.services import records as svc
-    from webapp.services.rules_bridge import DatabaseHistory, evaluate_record, rules_catalog
+    from webapp.services.rules_bridge import DatabaseHistory, evaluate_reading, rules_catalog
 
     postgres = url.startswith("postgresql")
     rng = random.Random(SEED)
@@ -246,7 +246,7 @@ def run(url: str, instance: Path, existing: int, iterations: int) -> bool:
         try:
             for raw in records:
                 t0 = time.perf_counter()
-                evaluate_record(raw)
+                evaluate_reading(rules.read_record(raw))
                 with_history.append(time.perf_counter() - t0)
                 db.session.rollback()
         finally:
@@ -261,7 +261,7 @@ def run(url: str, instance: Path, existing: int, iterations: int) -> bool:
             summary("      of which document PDF + hash (after commit)", hashing)
             med_core, _ = summary("(a') (a) without the document PDF + hash", [f - h for f, h in zip(full, hashing)])
         med_eval, p95_eval = summary("(b) rules.evaluate alone (no history)", evaluate_only)
-        summary("(c) evaluate_record (DB catalog + DB history)", with_history)
+        summary("(c) evaluate_reading (DB catalog + DB history)", with_history)
         print(f"  history queries: {len(history_rows)}, returning {sum(history_rows)} earlier records "
               f"(max {max(history_rows, default=0)} in one query)")
         print(f"  ratio (a)/(b): median {med_full / med_eval:.1f}×   p95 {p95_full / p95_eval:.1f}×")

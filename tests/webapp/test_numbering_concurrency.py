@@ -66,7 +66,7 @@ def _act_once(database_url: str, instance_path: str, worker: int, action: str, r
     try:
         rules.engine.clock = fixed_rules_clock  # a fresh process: pin the day as the fixture does
         app = make_app(database_url, Path(instance_path))
-        slowed = "diff" if action == "update" else "evaluate_record"
+        slowed = "diff" if action == "update" else "evaluate_stored"
         real = getattr(svc, slowed)
 
         def slow(*args, **kwargs):
