@@ -4,7 +4,7 @@ Two gunicorn instances (the repository's gunicorn.conf.py, different loopback po
 database and the instance folder; 2 × 100 records are filed alternating between them, several at a
 time. The numbers must be gapless, and every file of every record must be served by both servers
 with the same bytes. The files are discovered per record (`served_files`), so attachments and
-stored documents join the check as soon as the API lists them.
+stored document versions are checked too (an attachment is uploaded through the other server).
 """
 from __future__ import annotations
 
@@ -51,10 +51,19 @@ class Client:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
                                                   _NoRedirect())
 
-    def request(self, method, url, body=None, form=None, headers=None):
+    def request(self, method, url, body=None, form=None, headers=None, files=None):
         headers = dict(headers or {})
         data = None
-        if body is not None:
+        if files is not None:  # multipart/form-data: {field: (filename, bytes)}
+            boundary = "----two-servers-boundary"
+            parts = []
+            for field, (filename, content) in files.items():
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                             f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+                             .encode() + content + b"\r\n")
+            data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif body is not None:
             data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
         elif form is not None:
             data = urllib.parse.urlencode(form).encode()
@@ -108,7 +117,7 @@ def gunicorn(port: int, database_url: str, instance: Path, log: Path):
 
 
 def served_files(client: Client, base: str, record_id: int) -> list[str]:
-    """Every file a record has: its documents today; attachments and stored documents once listed."""
+    """Every file a record has: its documents, its attachments and its stored document versions."""
     status, _, body = client.request("GET", f"{base}/api/v1/records/{record_id}")
     assert status == 200
     detail = json.loads(body)
@@ -120,11 +129,20 @@ def served_files(client: Client, base: str, record_id: int) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
+       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+
+
 def _file_one(args):
-    client, base, i = args
+    client, base, i, other = args
     status, _, body = client.request("POST", f"{base}/api/v1/records", body=valid_record(subject=f"两台服务器第{i}件"))
     assert status == 201, body[:500]
     record_id = json.loads(body)["id"]
+    # The attachment goes in through the other server: both write to the one files folder.
+    content = PDF + f"% record {i}\n".encode()
+    status, _, body = client.request("POST", f"{other}/api/v1/records/{record_id}/attachments",
+                                     files={"file": (f"送达回证{i}.pdf", content)})
+    assert status == 201, body[:500]
     status, _, body = client.request("POST", f"{base}/api/v1/records/{record_id}/submit", body={})
     assert status == 200, body[:500]
     result = json.loads(body)
@@ -145,7 +163,7 @@ def test_two_servers_file_gapless_and_serve_every_file(app, tmp_path):
         servers = [stack.enter_context(gunicorn(_free_port(), app.config["SQLALCHEMY_DATABASE_URI"], instance,
                                                 tmp_path / f"gunicorn-{n}.log")) for n in (0, 1)]
         api = Client(token)
-        jobs = [(api, servers[i % 2], i) for i in range(2 * RECORDS_PER_SERVER)]
+        jobs = [(api, servers[i % 2], i, servers[(i + 1) % 2]) for i in range(2 * RECORDS_PER_SERVER)]
         with ThreadPoolExecutor(max_workers=4) as pool:
             filed = list(pool.map(_file_one, jobs))
 
@@ -153,7 +171,10 @@ def test_two_servers_file_gapless_and_serve_every_file(app, tmp_path):
         assert sorted(numbers) == list(range(1, 2 * RECORDS_PER_SERVER + 1))  # gapless, no duplicates
 
         def fetch_everywhere(record_id):
-            for path in served_files(api, servers[0], record_id):
+            paths = served_files(api, servers[0], record_id)
+            assert any("/attachments/" in path for path in paths), paths
+            assert any("/versions/" in path for path in paths), paths
+            for path in paths:
                 copies = []
                 for base in servers:
                     status, headers, body = api.request("GET", base + path)
