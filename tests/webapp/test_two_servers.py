@@ -9,6 +9,7 @@ stored document versions are checked too (an attachment is uploaded through the 
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import json
 import multiprocessing
 import os
@@ -129,8 +130,15 @@ def served_files(client: Client, base: str, record_id: int) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
-PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj "
-       b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+def _pdf(text: str) -> bytes:
+    """A small real PDF (the server reads it to count its pages)."""
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.drawString(72, 720, text)
+    page.save()
+    return out.getvalue()
 
 
 def _file_one(args):
@@ -139,7 +147,7 @@ def _file_one(args):
     assert status == 201, body[:500]
     record_id = json.loads(body)["id"]
     # The attachment goes in through the other server: both write to the one files folder.
-    content = PDF + f"% record {i}\n".encode()
+    content = _pdf(f"record {i}")
     status, _, body = client.request("POST", f"{other}/api/v1/records/{record_id}/attachments",
                                      files={"file": (f"送达回证{i}.pdf", content)})
     assert status == 201, body[:500]
