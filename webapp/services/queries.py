@@ -106,7 +106,8 @@ TALLIED = frozenset({"year", "unit", "unit_id", "methods", "stages", "statuses",
 
 def register_query(user, flt: RecordFilter, *, columns=None):
     """The records `user` may see that match `flt` (unordered)."""
-    query = select(*columns) if columns is not None else select(Record)
+    # FROM named outright: a count with only a correlated condition (officer) would lose it
+    query = select(*columns).select_from(Record) if columns is not None else select(Record)
     visible = policy.visible_condition(user)
     conditions = ([visible] if visible is not None else []) + filter_conditions(flt)
     return query.where(*conditions) if conditions else query
