@@ -308,7 +308,8 @@ def load(count: int, *, now: datetime, chunk: int = 20_000) -> int:
                         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                             copy.write("".join("\t".join(_copy_value(r[c]) for c in columns) + "\n"
                                                for r in rows))
-            else:
+            else:  # one transaction per chunk: a huge one makes SQLite's WAL index slow
+                cursor.execute("BEGIN")
                 cursor.executemany(
                     f"INSERT INTO guidance_record ({', '.join(RECORD_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
@@ -317,6 +318,7 @@ def load(count: int, *, now: datetime, chunk: int = 20_000) -> int:
                     f"INSERT INTO review_decision ({', '.join(DECISION_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
                     [tuple(_sqlite_value(d[c]) for c in DECISION_COLUMNS) for d in decisions])
+                cursor.execute("COMMIT")
             written += len(decisions)
             records.clear()
             decisions.clear()
@@ -325,7 +327,6 @@ def load(count: int, *, now: datetime, chunk: int = 20_000) -> int:
         db.session.commit()  # end the session's read transaction before the raw connection writes
         if not postgres:
             cursor.execute("PRAGMA synchronous=OFF")
-            cursor.execute("BEGIN")
         for row, mine in generator.rows():
             records.append(row)
             decisions.extend(mine)
@@ -336,7 +337,6 @@ def load(count: int, *, now: datetime, chunk: int = 20_000) -> int:
             cursor.execute("SELECT setval(pg_get_serial_sequence('guidance_record', 'id'), "
                            "(SELECT max(id) FROM guidance_record))")
         else:
-            cursor.execute("COMMIT")
             cursor.execute("PRAGMA synchronous=NORMAL")
         raw.commit()
     finally:

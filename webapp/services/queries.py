@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from sqlalchemy import Column, func, literal_column, select, tuple_
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql import visitors
 
 from webapp.extensions import db
@@ -100,6 +101,13 @@ SORTS = {
     "id": SortSpec((), False),
     "-id": SortSpec((), True),
 }
+# What the register shows, exports, masks and pages by; the long texts and JSON reports stay in
+# the table (loaded only if something asks for them).
+REGISTER_COLUMNS = (Record.id, Record.status, Record.number, Record.number_year, Record.number_seq,
+                    Record.version, Record.owner_unit_id, Record.created_by_id, Record.updated_at,
+                    Record.catalog_code, Record.method, Record.stage, Record.form, Record.unit, Record.officers,
+                    Record.guided_at, Record.target_name, Record.target_kind, Record.target_id_number,
+                    Record.subject, Record.result, Record.filed_at, Record.good_practice)
 # Filter fields the tally answers; any other field set means counting the records themselves.
 TALLIED = frozenset({"year", "unit", "unit_id", "methods", "stages", "statuses", "good", "sort"})
 
@@ -219,16 +227,18 @@ def register_page(user, flt: RecordFilter, *, after: tuple | None = None, limit:
         ids += db.session.scalars(segment.limit(limit + 1 - len(ids))).all()
         if len(ids) > limit:
             break
-    found = {r.id: r for r in db.session.scalars(select(Record).where(Record.id.in_(ids[:limit])))}
+    found = {r.id: r for r in db.session.scalars(
+        select(Record).where(Record.id.in_(ids[:limit])).options(load_only(*REGISTER_COLUMNS)))}
     items = [found[i] for i in ids[:limit]]
     next_cursor = cursor_of(flt.sort, items[-1]) if len(ids) > limit else None
     return items, next_cursor
 
 
 def register_rows(user, flt: RecordFilter):
-    """Every matching record in register order, streamed (PDF, exports)."""
-    for segment in _segments(user, flt, None):
-        yield from db.session.scalars(segment.execution_options(yield_per=500))
+    """Every matching record in register order, streamed (PDF, exports): rows of REGISTER_COLUMNS,
+    read like records (row.number, row.officers …) without building 100,000 ORM objects."""
+    for segment in _segments(user, flt, None, columns=REGISTER_COLUMNS):
+        yield from db.session.execute(segment.execution_options(yield_per=1000))
 
 
 # --- catalog, units, people ----------------------------------------------------------------------
