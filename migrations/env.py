@@ -86,6 +86,11 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    if conf_args.get("include_name") is None:
+        # migration 0004's text search has no model; autogenerate must not drop it
+        from webapp.models.record import outside_models
+        conf_args["include_name"] = lambda name, type_, parents: not outside_models(name)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -91,6 +91,9 @@ def _empty_tables() -> None:
             conn.exec_driver_sql(f"DROP TRIGGER {name}")
         for table in tables:
             conn.execute(table.delete())
+        if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'guidance_record_search'").first():
+            # the text index of migration 0004 must forget the deleted rows (its triggers were off)
+            conn.exec_driver_sql("INSERT INTO guidance_record_search (guidance_record_search) VALUES ('delete-all')")
         for _name, sql in triggers:
             conn.exec_driver_sql(sql)
 

@@ -5,14 +5,17 @@ No commits here, and no view runs a query of its own. What a user may see comes 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Column, func, literal_column, select, tuple_
+from sqlalchemy.orm import load_only
+from sqlalchemy.sql import visitors
 
 from webapp.extensions import db
 from webapp.models import (
     Attachment, AuditEvent, CatalogItem, DocumentVersion, GuidanceRecord, Job, Unit, User,
 )
+from webapp.models.record import RegisterTally
 from webapp.services import policy
 from webapp.services.register_filter import RecordFilter, filter_conditions
 
@@ -72,7 +75,7 @@ def audit_trail(record_id: int) -> list[AuditEvent]:
         .order_by(AuditEvent.id)).all()
 
 
-# --- the register (台账): filters and keyset pages ------------------------------------------------
+# --- the register (台账): filters, counts and keyset pages ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -91,47 +94,117 @@ SORTS = {
     "id": SortSpec((), False),
     "-id": SortSpec((), True),
 }
+# What the register shows, exports, masks and pages by; the long texts and JSON reports stay in
+# the table (loaded only if something asks for them).
+REGISTER_COLUMNS = (Record.id, Record.status, Record.number, Record.number_year, Record.number_seq,
+                    Record.version, Record.owner_unit_id, Record.created_by_id, Record.updated_at,
+                    Record.catalog_code, Record.method, Record.stage, Record.form, Record.unit, Record.officers,
+                    Record.guided_at, Record.target_name, Record.target_kind, Record.target_id_number,
+                    Record.subject, Record.result, Record.filed_at, Record.good_practice)
+# Filter fields the tally answers; any other field set means counting the records themselves.
+TALLIED = frozenset({"year", "unit", "unit_id", "methods", "stages", "statuses", "good", "sort"})
 
 
 def register_query(user, flt: RecordFilter, *, columns=None):
     """The records `user` may see that match `flt` (unordered)."""
-    query = select(*columns) if columns is not None else select(Record)
+    # FROM named outright: a count with only a correlated condition (officer) would lose it
+    query = select(*columns).select_from(Record) if columns is not None else select(Record)
     visible = policy.visible_condition(user)
     conditions = ([visible] if visible is not None else []) + filter_conditions(flt)
     return query.where(*conditions) if conditions else query
 
 
 def register_count(user, flt: RecordFilter) -> int:
-    return db.session.scalar(register_query(user, flt, columns=[func.count(Record.id)]))
+    tallied = _tally_count(user, flt)
+    if tallied is not None:
+        return tallied
+    return db.session.scalar(register_query(user, flt, columns=[func.count()]))
 
 
-def _order(spec: SortSpec):
-    keys = []
-    for column in spec.columns:
-        # Records without the key (drafts have no number) come after those with one.
-        keys.append(column.is_(None))
-        keys.append(column.desc() if spec.descending else column.asc())
-    keys.append(Record.id.desc() if spec.descending else Record.id.asc())
-    return keys
+def _tally_count(user, flt: RecordFilter) -> int | None:
+    """The count from RegisterTally (thousands of rows, not a million) when the filter and the
+    visibility rule use only what it is keyed on; None otherwise."""
+    if any(getattr(flt, f.name) != f.default for f in fields(flt) if f.name not in TALLIED):
+        return None
+    tally = RegisterTally
+    conditions = []
+    visible = policy.visible_condition(user)
+    if visible is not None:
+        visible = _on_tally(visible)
+        if visible is None:
+            return None
+        conditions.append(visible)
+    if flt.year is not None:
+        conditions.append(tally.year == flt.year)
+    if flt.unit_id is not None:
+        conditions.append(tally.owner_unit_id == flt.unit_id)
+    elif flt.unit:
+        conditions.append(tally.owner_unit_id.in_(select(Unit.id).where(Unit.name == flt.unit)))
+    if flt.methods:
+        conditions.append(tally.method.in_(flt.methods))
+    if flt.stages:
+        conditions.append(tally.stage.in_(flt.stages))
+    if flt.statuses:
+        conditions.append(tally.status.in_(flt.statuses))
+    if flt.good:
+        conditions.append(tally.good_practice.is_(True))
+    return db.session.scalar(select(func.coalesce(func.sum(tally.n), 0)).where(*conditions))
 
 
-def _after(spec: SortSpec, cursor: tuple):
-    """Rows strictly after `cursor` (the sort values of the last row shown, then its id)."""
-    *values, last_id = cursor
-    beyond_id = Record.id < last_id if spec.descending else Record.id > last_id
-    if not spec.columns:
-        return beyond_id
-    if values[0] is None:  # already among the rows without the key
-        return and_(spec.columns[0].is_(None), beyond_id)
+def _on_tally(condition):
+    """A condition on record columns rewritten onto the tally's columns of the same name, or
+    None if it needs a column the tally does not keep."""
+    missing = []
+
+    def swap(element):
+        if isinstance(element, Column) and element.table is Record.__table__:
+            twin = RegisterTally.__table__.c.get(element.name)
+            if twin is None:
+                missing.append(element.name)
+            return twin
+        return None
+
+    rewritten = visitors.replacement_traverse(condition, {}, swap)
+    return None if missing else rewritten
+
+
+def _segments(user, flt: RecordFilter, after: tuple | None, *, columns=None):
+    """The ordered queries that make up the register in `flt.sort` order, from `after` on.
+
+    Two segments, so each ORDER BY can walk an index: rows with the sort key (key columns, then
+    id), then rows without it (drafts have no number; ORDER BY id). A cursor whose key values
+    are None is already in the second segment.
+    """
+    spec = SORTS[flt.sort]
     cols = spec.columns
-    ors = []
-    for i, column in enumerate(cols):
-        equal = [cols[j] == values[j] for j in range(i)]
-        beyond = column < values[i] if spec.descending else column > values[i]
-        ors.append(and_(*equal, beyond))
-    ors.append(and_(*[c == v for c, v in zip(cols, values)], beyond_id))
-    ors.append(cols[0].is_(None))
-    return or_(*ors)
+    unindexed = _time_range(flt) and not (cols and cols[0] is Record.guided_at)
+    key = (lambda c: c + literal_column("0")) if unindexed else (lambda c: c)
+    direction = (lambda c: key(c).desc()) if spec.descending else (lambda c: key(c).asc())
+    beyond = (lambda a, b: a < b) if spec.descending else (lambda a, b: a > b)
+    *values, last_id = after if after is not None else (None, None)
+    query = register_query(user, flt, columns=columns)
+    if not cols:
+        if after is not None:
+            query = query.where(beyond(Record.id, last_id))
+        return [query.order_by(direction(Record.id))]
+    segments = []
+    if after is None or values[0] is not None:
+        keyed = query.where(cols[0].is_not(None))
+        if after is not None:  # a row value comparison, so the index range starts at the cursor
+            keyed = keyed.where(beyond(tuple_(*cols, Record.id), tuple_(*values, last_id)))
+        segments.append(keyed.order_by(*map(direction, cols), direction(Record.id)))
+    unkeyed = query.where(cols[0].is_(None))
+    if after is not None and values[0] is None:
+        unkeyed = unkeyed.where(beyond(Record.id, last_id))
+    segments.append(unkeyed.order_by(direction(Record.id)))
+    return segments
+
+
+def _time_range(flt: RecordFilter) -> bool:
+    """A year or dates: then sorting that period's records (through the covering index on
+    guided_at) beats walking the number or id index, which would first pass every later record
+    (numbers and ids follow time). `column + 0` keeps both engines from walking it."""
+    return flt.year is not None or flt.date_from is not None or flt.date_to is not None
 
 
 def cursor_of(spec_name: str, record) -> tuple:
@@ -141,21 +214,24 @@ def cursor_of(spec_name: str, record) -> tuple:
 
 def register_page(user, flt: RecordFilter, *, after: tuple | None = None, limit: int = 50):
     """One keyset page: (records, cursor of the next page or None)."""
-    spec = SORTS[flt.sort]
-    query = register_query(user, flt)
-    if after is not None:
-        query = query.where(_after(spec, after))
-    rows = db.session.scalars(query.order_by(*_order(spec)).limit(limit + 1)).all()
-    items = rows[:limit]
-    next_cursor = cursor_of(flt.sort, items[-1]) if len(rows) > limit else None
+    # The ids first (the sort then handles short index tuples, not whole records), then the page's rows.
+    ids: list[int] = []
+    for segment in _segments(user, flt, after, columns=[Record.id]):
+        ids += db.session.scalars(segment.limit(limit + 1 - len(ids))).all()
+        if len(ids) > limit:
+            break
+    found = {r.id: r for r in db.session.scalars(
+        select(Record).where(Record.id.in_(ids[:limit])).options(load_only(*REGISTER_COLUMNS)))}
+    items = [found[i] for i in ids[:limit]]
+    next_cursor = cursor_of(flt.sort, items[-1]) if len(ids) > limit else None
     return items, next_cursor
 
 
 def register_rows(user, flt: RecordFilter):
-    """Every matching record in register order, streamed (PDF, exports)."""
-    spec = SORTS[flt.sort]
-    query = register_query(user, flt).order_by(*_order(spec)).execution_options(yield_per=500)
-    return db.session.scalars(query)
+    """Every matching record in register order, streamed (PDF, exports): rows of REGISTER_COLUMNS,
+    read like records (row.number, row.officers …) without building 100,000 ORM objects."""
+    for segment in _segments(user, flt, None, columns=REGISTER_COLUMNS):
+        yield from db.session.execute(segment.execution_options(yield_per=1000))
 
 
 # --- catalog, units, people ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, column, exists, func, or_, select, table
 
 from webapp.extensions import db
 from webapp.models import CatalogItem, GuidanceRecord, Unit
@@ -237,12 +237,25 @@ def _has_officer(name: str):
     return exists(select(1).select_from(element).where(element.c.value == name))
 
 
+# SQLite's trigram full-text index over the searched columns (migration 0004); on PostgreSQL the
+# same columns carry pg_trgm GIN indexes, which serve the LIKE conditions themselves.
+SEARCH_TABLE = table("guidance_record_search", column("rowid"), column("guidance_record_search"))
+TRIGRAM = 3  # shorter text has no trigram to look up: LIKE alone, a scan of the table
+
+
 def _text_search(text: str):
     """Party name, credit code / ID number, subject or document number contains `text`."""
     pattern = like_pattern(text)
     upper = like_pattern(text.upper())
-    return or_(Record.target_name.like(pattern, escape="\\"), Record.subject.like(pattern, escape="\\"),
+    like = or_(Record.target_name.like(pattern, escape="\\"), Record.subject.like(pattern, escape="\\"),
                Record.target_id_number.like(upper, escape="\\"), Record.number.like(pattern, escape="\\"))
+    if len(text) < TRIGRAM or db.engine.dialect.name != "sqlite":
+        return like
+    # The index finds candidates (case-insensitively, in any of the columns); LIKE keeps the
+    # substring semantics exact.
+    phrase = '"' + text.replace('"', '""') + '"'
+    found = select(SEARCH_TABLE.c.rowid).where(SEARCH_TABLE.c.guidance_record_search.op("MATCH")(phrase))
+    return and_(Record.id.in_(found), like)
 
 
 def with_sort(flt: RecordFilter, sort: str) -> RecordFilter:

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 
 from webapp.extensions import db
 from webapp.models import CatalogItem, GuidanceRecord, ReviewDecision, Unit
+from webapp.models.record import RegisterTally
 from webapp.reports.stats import GoodPractice, Stats, percentile, working_days_between
 
 Record = GuidanceRecord
@@ -21,11 +22,11 @@ SUBMITTED = ("pending_review", "filed", "closed", "voided")
 ANSWERED = ("adopted", "partially_adopted", "not_adopted")
 
 
-def _month(column):
-    """Calendar month of a stored UTC moment in Asia/Shanghai, per engine."""
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("month", func.timezone("Asia/Shanghai", column))
-    return func.cast(func.strftime("%m", func.datetime(column, "+8 hours")), db.Integer)
+def _month(year: int):
+    """Calendar month (Asia/Shanghai) of a guidance moment within `year`, from comparisons with
+    the months' first instants: no date function per row, so the covering index answers alone."""
+    starts = [datetime(year, m, 1, tzinfo=SHANGHAI) for m in range(2, 13)]
+    return case(*[(Record.guided_at < start, m) for m, start in enumerate(starts, start=1)], else_=12)
 
 
 def _scope(year: int, unit_id: int | None):
@@ -37,28 +38,44 @@ def _scope(year: int, unit_id: int | None):
     return conditions
 
 
-def _grouped(column, conditions) -> dict:
-    rows = db.session.execute(select(column, func.count()).where(*conditions).group_by(column)).all()
-    return {key: count for key, count in rows if key is not None}
+def _tally(year: int, unit_id: int | None, statuses: tuple[str, ...]):
+    """The same scope on RegisterTally: the counts kept by triggers, no scan of the records."""
+    conditions = [RegisterTally.year == year, RegisterTally.status.in_(statuses)]
+    if unit_id is not None:
+        conditions.append(RegisterTally.owner_unit_id == unit_id)
+    return conditions
+
+
+def _tally_sum(conditions) -> int:
+    return db.session.scalar(select(func.coalesce(func.sum(RegisterTally.n), 0)).where(*conditions))
+
+
+def _tally_grouped(column, conditions) -> dict:
+    """{key: count} like GROUP BY over the records: keys with no records left and unset keys ("") out."""
+    total = func.sum(RegisterTally.n)
+    rows = db.session.execute(select(column, total).where(*conditions).group_by(column).having(total > 0)).all()
+    return {key: int(count) for key, count in rows if key not in (None, "")}
 
 
 def year_stats(year: int, unit: str | None = None, *, now: datetime | None = None) -> Stats:
     unit_id = db.session.scalar(select(Unit.id).where(Unit.name == unit)) if unit else None
     scope = _scope(year, unit_id)
     given = scope + [Record.status.in_(GIVEN)]
+    tally_given = _tally(year, unit_id, GIVEN)
 
-    total = db.session.scalar(select(func.count()).select_from(Record).where(*given))
-    by_unit = dict(db.session.execute(
-        select(Unit.name, func.count()).select_from(Record).join(Unit, Unit.id == Record.owner_unit_id)
-        .where(*given)
-        .group_by(Unit.name)).all())
-    by_field = dict(db.session.execute(
-        select(CatalogItem.field, func.count()).select_from(Record)
-        .join(CatalogItem, CatalogItem.code == Record.catalog_code)
-        .where(*given).group_by(CatalogItem.field)).all())
-    month = _month(Record.guided_at)
+    # Counts by unit, method and stage come from the tally; the rest reads one covering index
+    # (ix_record_guided_cover) over the year's records.
+    total = _tally_sum(tally_given)
+    by_unit = _tally_grouped(Unit.name, tally_given + [Unit.id == RegisterTally.owner_unit_id])
+    # Counted per catalog item first (from the index), then summed per 领域 over a few dozen rows.
+    per_item = (select(Record.catalog_code, func.count().label("n")).where(*given)
+                .group_by(Record.catalog_code).subquery())
+    by_field = {field: int(n) for field, n in db.session.execute(
+        select(CatalogItem.field, func.sum(per_item.c.n)).join(per_item, per_item.c.catalog_code == CatalogItem.code)
+        .group_by(CatalogItem.field)).all()}
+    month = _month(year)
     by_month = {int(m): c for m, c in db.session.execute(
-        select(month, func.count()).where(*given).group_by(month)).all() if m is not None}
+        select(month, func.count()).where(*given).group_by(month)).all()}
 
     closed = db.session.execute(select(
         func.count(case((Record.result.in_(ANSWERED), 1))),
@@ -66,29 +83,30 @@ def year_stats(year: int, unit: str | None = None, *, now: datetime | None = Non
         func.count(case((Record.result == "partially_adopted", 1))),
     ).where(*scope, Record.status == "closed")).one()
 
-    submitted = db.session.scalar(select(func.count()).select_from(Record)
-                                  .where(*scope, Record.status.in_(SUBMITTED)))
-    in_scope = select(Record.id).where(*scope, Record.status.in_(SUBMITTED))
-    decided = select(ReviewDecision.record_id).where(ReviewDecision.record_id.in_(in_scope))
-    sent_to_review = db.session.scalar(select(func.count()).select_from(Record).where(
-        *scope, Record.status.in_(SUBMITTED),
-        (Record.status == "pending_review") | Record.id.in_(decided)))
+    submitted = _tally_sum(_tally(year, unit_id, SUBMITTED))
+    pending = _tally_sum(_tally(year, unit_id, ("pending_review",)))
     decisions = db.session.execute(
-        select(ReviewDecision.decision, ReviewDecision.submitted_at, ReviewDecision.at)
-        .where(ReviewDecision.record_id.in_(in_scope))).all()
-    # One working-day count per review decision (not per record): a few thousand a year.
+        select(ReviewDecision.record_id, Record.status, ReviewDecision.decision, ReviewDecision.submitted_at,
+               ReviewDecision.at)
+        .join(Record, Record.id == ReviewDecision.record_id)
+        .where(*scope, Record.status.in_(SUBMITTED))).all()
+    # Sent to review: pending now, or decided on at least once (the decisions are read anyway).
+    sent_to_review = pending + len({d.record_id for d in decisions if d.status != "pending_review"})
+    # One working-day count per review decision (not per record).
     turnaround = [working_days_between(d.submitted_at, d.at) for d in decisions if d.submitted_at]
 
+    # The unit's name as a subquery, so the records (a few hundred marked) drive the query, not the units.
+    unit_name = select(Unit.name).where(Unit.id == Record.owner_unit_id).scalar_subquery().label("name")
     good = db.session.execute(
-        select(Record.id, Record.number, Record.subject, Unit.name, Record.good_practice_reason,
+        select(Record.id, Record.number, Record.subject, unit_name, Record.good_practice_reason,
                Record.good_practice_at)
-        .select_from(Record).join(Unit, Unit.id == Record.owner_unit_id)
         .where(*given, Record.good_practice.is_(True)).order_by(Record.number_year, Record.number_seq)).all()
 
     return Stats(
         year=year, unit=unit if unit_id is not None else None,
         generated_at=now or datetime.now(SHANGHAI), total=total,
-        by_method=_grouped(Record.method, given), by_stage=_grouped(Record.stage, given),
+        by_method=_tally_grouped(RegisterTally.method, tally_given),
+        by_stage=_tally_grouped(RegisterTally.stage, tally_given),
         by_unit=by_unit, by_month=by_month, by_field=by_field,
         closed_with_result=closed[0], adopted=closed[1], partially_adopted=closed[2],
         submitted=submitted, sent_to_review=sent_to_review, reviewed=len(decisions),
