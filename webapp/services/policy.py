@@ -78,19 +78,8 @@ def can_view(user, record) -> bool:
     return user.role in SEES_OWN_UNIT and record.owner_unit_id == user.unit_id
 
 
-def visible_records(user):
-    """can_view as a query, for lists (a test checks the two agree for every role)."""
-    query = select(GuidanceRecord)
-    if user.role in SEES_ALL:
-        return query
-    if user.role in SEES_OWN_UNIT:
-        return query.where(or_(GuidanceRecord.status.in_(PUBLIC_STATUSES),
-                               GuidanceRecord.owner_unit_id == user.unit_id))
-    return query.where(GuidanceRecord.status.in_(PUBLIC_STATUSES))
-
-
 def visible_condition(user):
-    """The WHERE clause of visible_records, for queries that select columns, not records."""
+    """can_view as a WHERE clause (None: everything) for lists and counts; the API test checks they agree."""
     if user.role in SEES_ALL:
         return None
     if user.role in SEES_OWN_UNIT:
@@ -165,10 +154,6 @@ def mask_id_number(value: str | None) -> str | None:
 
 def masked_fields(user) -> dict[str, str]:
     return MASKED_FIELDS.get(getattr(user, "role", None), {})
-
-
-def masks_personal_ids(user) -> bool:
-    return "target.id_number" in masked_fields(user)
 
 
 def mask_value(user, field: str, value: Any, *, person: bool) -> Any:

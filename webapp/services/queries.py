@@ -55,11 +55,6 @@ def unit_status_counts(unit_id: int) -> dict[str, int]:
         .group_by(Record.status)).all())
 
 
-def filed_records():
-    return (select(Record).where(Record.status.in_(policy.PUBLIC_STATUSES))
-            .order_by(Record.number_year.desc(), Record.number_seq.desc()))
-
-
 def review_queue():
     return select(Record).where(Record.status == "pending_review").order_by(Record.submitted_at)
 
@@ -275,10 +270,6 @@ def unit_ids() -> dict[str, int]:
 
 def unit_by_name(name: str) -> Unit | None:
     return db.session.scalar(select(Unit).where(Unit.name == name))
-
-
-def unit_by_id(unit_id: int) -> Unit | None:
-    return db.session.get(Unit, unit_id) if 0 < unit_id <= policy.MAX_ID else None
 
 
 def unit_officer_names(unit_id: int) -> list[str]:

@@ -26,8 +26,6 @@ MAX_TEXT = 100  # a filter value longer than any name, code or number we keep is
 YEAR_RANGE = (2000, 2100)
 SORT_LABELS = {"-number": "文号从大到小", "number": "文号从小到大", "-guided_at": "指导时间从近到远",
                "guided_at": "指导时间从远到近", "-id": "登记从新到旧", "id": "登记从旧到新"}
-PARAMS = ("year", "unit", "method", "stage", "status", "catalog", "field", "officer", "q", "from", "to",
-          "good", "sort")
 
 
 @dataclass(frozen=True)
