@@ -92,8 +92,9 @@ def test_archive_cli_writes_a_valid_bag_byte_identical_on_a_second_run(app, runn
 
     from openpyxl import load_workbook
 
-    sheet = load_workbook(data / "index.xlsx", read_only=True).active
-    rows = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(data / "index.xlsx", read_only=True)  # read-only keeps the file open: close it
+    rows = list(book.active.iter_rows(values_only=True))
+    book.close()
     paths = {row[6] for row in rows if row[6] and str(row[6]).startswith("data/")}
     assert len(paths) == 9 + 2 + 3  # every document, attachment and record.json
 
