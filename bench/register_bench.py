@@ -1,13 +1,14 @@
 """The register (台账) at a million records, on SQLite and on PostgreSQL (issue 10, "Scale").
 
 Run: python bench/register_bench.py [--records 1000000] [--engines sqlite,postgresql]
+     [--keep DIR [--reuse]]  (keep the SQLite database in DIR; --reuse measures it again unbuilt)
 
 Per engine: migrates a fresh database to 0003 with the real migrations, bulk-loads --records
 realistic records (bench/register_data.py), upgrades to head (the register indexes and the text
 search are built over the loaded table, as on a live database; SQLite is left without ANALYZE
 statistics, as deployments run it), then prints, with ratios against baselines measured in the
 same run, and with each page's query plan:
-  - p95 server time (Flask test client, ≥30 requests) of the register's first page, a
+  - p95 server time (Flask test client, 40 requests) of the register's first page, a
     three-filter page, a `q` party search and a keyset page ~2,000 pages deep; target ≤ 50 ms
     each; ratio = p95 ÷ p95 of a bare Flask route returning a constant page;
   - /stats for one year: target ≤ 1 s;
@@ -15,7 +16,7 @@ same run, and with each page's query plan:
     target ≤ 150 MB) against a bare XlsxWriter constant_memory loop writing the same rows read with
     one plain SELECT (target ≤ 1.2×), and the CSV of the same rows (target ≤ the xlsx time);
   - SQLite only: /register throughput under gunicorn (4 workers) against a constant page on the
-    same gunicorn (target ≥ 0.5).
+    same gunicorn (target ≥ 0.5), 4 client threads, two interleaved 5 s rounds each.
 PostgreSQL runs on a throwaway server (scripts/pg-test-server.sh, port 54335); without the
 PostgreSQL binaries that engine is skipped with a note. A report, not a gate: exits 0.
 """
