@@ -28,8 +28,8 @@ SEARCHED = ("target_name", "subject", "number", "target_id_number")
 TALLY_KEY = ("owner_unit_id", "status", "year", "method", "stage", "good_practice")
 TRACKED = ("owner_unit_id", "status", "guided_at", "method", "stage", "good_practice")
 # B-tree indexes the measured plans need: unit, state and catalog item each walk their index in
-# number order; a time range (year, dates) and the statistics read one covering index over
-# guided_at, every filtered and counted column in it, and sort the period's rows.
+# number order; a time range (year, dates) and the statistics read a covering index over
+# guided_at (every filtered and counted column in it) and sort the period's rows.
 INDEXES = {
     "ix_record_unit_number": ("owner_unit_id", "number_year", "number_seq"),
     "ix_record_status_number": ("status", "number_year", "number_seq"),
@@ -38,6 +38,9 @@ INDEXES = {
     # replaces 0001's ix_guidance_record_guided_at (its prefix)
     "ix_record_guided_cover": ("guided_at", "number_year", "number_seq", "owner_unit_id", "method", "status",
                                "stage", "catalog_code", "result", "good_practice", "id"),
+    # one unit's period (the officers' usual view) without reading the whole bureau's period
+    "ix_record_unit_guided_cover": ("owner_unit_id", "guided_at", "method", "status", "number_year", "number_seq",
+                                    "id"),
 }
 REPLACED = {"ix_guidance_record_catalog_code": "catalog_code", "ix_guidance_record_guided_at": "guided_at"}
 

@@ -48,6 +48,8 @@ class GuidanceRecord(db.Model):
         Index("ix_record_catalog_number", "catalog_code", "number_year", "number_seq", "status", "owner_unit_id"),
         Index("ix_record_guided_cover", "guided_at", "number_year", "number_seq", "owner_unit_id", "method",
               "status", "stage", "catalog_code", "result", "good_practice", "id"),
+        Index("ix_record_unit_guided_cover", "owner_unit_id", "guided_at", "method", "status", "number_year",
+              "number_seq", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

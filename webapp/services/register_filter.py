@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
-from sqlalchemy import and_, column, exists, func, or_, select, table
+from sqlalchemy import Column, and_, column, exists, func, literal_column, or_, select, table
+from sqlalchemy.sql import visitors
 
 from webapp.extensions import db
 from webapp.models import CatalogItem, GuidanceRecord, Unit
@@ -193,9 +194,27 @@ def like_pattern(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def without_index(condition):
+    """On SQLite, `condition` with +column: no index serves it. A database that was never
+    ANALYZEd (as deployed) gives SQLite no statistics, and it then takes any equality for more
+    selective than a range: it would read a year's records through `status IN (…)` (measured
+    1–2 s at 1M records) instead of through the period's covering index (20 ms)."""
+    if db.engine.dialect.name != "sqlite":
+        return condition
+
+    def swap(element):
+        if isinstance(element, Column) and element.table is Record.__table__:
+            return literal_column(f"+{element.table.name}.{element.name}", element.type)
+        return None
+
+    return visitors.replacement_traverse(condition, {}, swap)
+
+
 def filter_conditions(flt: RecordFilter) -> list:
     """SQL conditions for a filter (engine-neutral except the officer and text search)."""
     c = []
+    # Within a period the guided_at indexes lead; the unit may join them (ix_record_unit_guided_cover).
+    other = without_index if flt.year is not None or flt.date_from or flt.date_to else (lambda condition: condition)
     if flt.year is not None:
         c += [Record.guided_at >= _shanghai_start(date(flt.year, 1, 1)),
               Record.guided_at < _shanghai_start(date(flt.year + 1, 1, 1))]
@@ -204,21 +223,21 @@ def filter_conditions(flt: RecordFilter) -> list:
     elif flt.unit:
         c.append(Record.owner_unit_id.in_(select(Unit.id).where(Unit.name == flt.unit)))
     if flt.methods:
-        c.append(Record.method.in_(flt.methods))
+        c.append(other(Record.method.in_(flt.methods)))
     if flt.stages:
-        c.append(Record.stage.in_(flt.stages))
+        c.append(other(Record.stage.in_(flt.stages)))
     if flt.statuses:
-        c.append(Record.status.in_(flt.statuses))
+        c.append(other(Record.status.in_(flt.statuses)))
     if flt.catalog:
-        c.append(Record.catalog_code == flt.catalog)
+        c.append(other(Record.catalog_code == flt.catalog))
     if flt.field:
-        c.append(Record.catalog_code.in_(select(CatalogItem.code).where(CatalogItem.field == flt.field)))
+        c.append(other(Record.catalog_code.in_(select(CatalogItem.code).where(CatalogItem.field == flt.field))))
     if flt.date_from:
         c.append(Record.guided_at >= _shanghai_start(flt.date_from))
     if flt.date_to:
         c.append(Record.guided_at < _shanghai_start(flt.date_to + timedelta(days=1)))
     if flt.good:
-        c.append(Record.good_practice.is_(True))
+        c.append(other(Record.good_practice.is_(True)))
     if flt.officer:
         c.append(_has_officer(flt.officer))
     if flt.q:
