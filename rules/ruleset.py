@@ -6,6 +6,7 @@ import hashlib
 import string
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -79,8 +80,14 @@ class BoundRule:
 class RuleSet:
     """The validated rules; version = first 12 hex digits of the TOML file's SHA-256."""
 
-    def __init__(self, rules: list[Rule], version: str):
+    def __init__(self, rules: list[Rule], version: str, *, title: str = "", edition: str = "",
+                 effective: date | None = None):
         self.version = version
+        # How officers name the rule set: a short name and the date it took effect; the hash
+        # (`version`) stays the exact identity the API and stored records carry.
+        self.title = title
+        self.edition = edition
+        self.effective = effective
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.by_id = {r.id: r for r in self.rules}
         order = list(PRINCIPLES)
@@ -124,7 +131,7 @@ def parse_ruleset(text: str) -> RuleSet:
     raw_rules = data.get("rule")
     if not isinstance(raw_rules, list) or not raw_rules:
         raise RuleSetError("规则文件没有 [[rule]] 条目 (no [[rule]] tables)")
-    unknown = set(data) - {"rule", "title"}
+    unknown = set(data) - {"rule", "title", "edition", "effective"}
     if unknown:
         raise RuleSetError(f"规则文件含未知的键 (unknown top-level keys): {sorted(unknown)}")
     rules: list[Rule] = []
@@ -141,8 +148,11 @@ def parse_ruleset(text: str) -> RuleSet:
             raise RuleSetError(f"规则 {rule.id}: 编号重复 (duplicate id)")
         seen.add(rule.id)
         rules.append(rule)
+    edition, effective = data.get("edition", ""), data.get("effective")
+    if not isinstance(edition, str) or (effective is not None and type(effective) is not date):
+        raise RuleSetError("edition 应为文字，effective 应为日期 (edition: string, effective: date)")
     version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return RuleSet(rules, version)
+    return RuleSet(rules, version, title=str(data.get("title", "")), edition=edition, effective=effective)
 
 
 def load_ruleset(path: str | Path | None = None) -> RuleSet:

@@ -197,6 +197,11 @@ PRINCIPLE_SUMMARIES = {
     "convenient": "简明高效，灵活多样，为相对人提供便利。",
     "effective": "以最小的投入得到最大的收益，能够被当事人认可。",
 }
+# The two groups of rules beside the six principles, as the rules page introduces them.
+RULE_GROUP_SUMMARIES = {
+    "catalog": "只对本局公布的行政指导事项目录清单中的事项实施行政指导。",
+    "input": "按行政指导文书和登记簿的要求如实、完整、规范地填写。",
+}
 
 # 档案: a stored document is the version issued in one state of its record (SPEC §6).
 DOCUMENT_KINDS = {"guidance": "行政指导文书", "opinion": "行政指导意见书"}

@@ -15,7 +15,9 @@ from .fonts import (
 )
 from .formatting import cn_date
 from .linebreak import break_opportunities, keep_each, keep_together
-from .lists import RegisterRow, catalog_groups, catalog_html, catalog_pdf, register_html, register_pdf
+from .lists import (
+    RegisterRow, catalog_groups, catalog_html, catalog_pdf, register_html, register_pdf, rules_handout_pdf,
+)
 from .render import GB_PAGE_NUMBERS, PageNumbers, html_to_pdf, render_html, sha256_hex
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "record_ascii_name",
     "register_html",
     "register_pdf",
+    "rules_handout_pdf",
     "render_html",
     "sha256_hex",
     "signature_columns",

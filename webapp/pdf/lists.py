@@ -102,3 +102,14 @@ def catalog_pdf(items: Sequence[Mapping[str, Any]], *, bureau: str,
     html = catalog_html(items, bureau=bureau, published_on=published_on, font=font)
     stamp = published_on if isinstance(published_on, datetime) else datetime.combine(published_on, datetime.min.time())
     return html_to_pdf(html, font=font, timestamp=stamp, page_numbers=CATALOG_PAGE_NUMBERS)
+
+
+RULES_PAGE_NUMBERS = PageNumbers(left_mm=28, right_mm=26, bottom_mm=20, size=12)
+
+
+def rules_handout_pdf(groups: Sequence[Any], *, title: str, edition: str, bureau: str,
+                      generated_at: datetime, font: FontConfig | DocumentFonts) -> bytes:
+    """行政指导记录检查规则 — the training handout: each rule one sentence, grouped by principle."""
+    html = render_html("rules.html", fonts=DocumentFonts.of(font), title=title, edition=edition,
+                       bureau=bureau, generated=cn_date(generated_at), groups=groups)
+    return html_to_pdf(html, font=font, timestamp=generated_at, page_numbers=RULES_PAGE_NUMBERS)

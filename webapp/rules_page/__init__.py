@@ -1,12 +1,18 @@
-"""规则说明: the rule set as the validator holds it, grouped by principle."""
+"""规则说明: the rule set in an officer's words, searchable, and as a training handout (PDF)."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, request
 from flask_login import login_required
-from rules import PRINCIPLES, RULESET
-from rules import vocabulary as vocab
+from rules import RULESET
+from rules.explain import edition_words, plain_rules
+
+from webapp.htmx import render_page_or_partial
+from webapp.http import pdf_response
+from webapp.services import documents
 
 bp = Blueprint("rules_page", __name__)
+
+SEARCH_MAX = 50  # a search is a few words; longer input is cut, never an error
 
 
 def init_app(app: Flask) -> None:
@@ -16,7 +22,14 @@ def init_app(app: Flask) -> None:
 @bp.get("/rules")
 @login_required
 def index():
-    groups = [{"key": key, "label": label, "rules": [r for r in RULESET.rules if r.principle == key]}
-              for key, label in PRINCIPLES.items()]
-    return render_template("rules_page/index.html", groups=groups, version=RULESET.version,
-                           severity=vocab.SEVERITY, phase=vocab.PHASE)
+    q = request.args.get("q", "")[:SEARCH_MAX].strip()
+    groups = plain_rules(search=q)
+    context = {"groups": groups, "q": q, "count": sum(len(g.rules) for g in groups),
+               "total": len(RULESET.rules), "edition": edition_words(), "ruleset": RULESET}
+    return render_page_or_partial("rules_page/index.html", "rules_page/_results.html", **context)
+
+
+@bp.get("/rules.pdf")
+@login_required
+def handout():
+    return pdf_response(documents.rules_handout(), "行政指导记录检查规则.pdf", "rules.pdf")

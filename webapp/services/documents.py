@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, timezone
 
+from rules import RULESET
 from rules import vocabulary as vocab
+from rules.explain import edition_words, plain_rules
 from rules.model import SHANGHAI
 
 from sqlalchemy import select
@@ -15,7 +17,7 @@ from webapp.extensions import db, settings
 from webapp.models import DocumentVersion, GuidanceRecord
 from webapp.pdf import (
     DocumentFonts, DocumentRecord, FontConfig, catalog_pdf, find_fonts, guidance_document_pdf,
-    opinion_letter_pdf,
+    opinion_letter_pdf, rules_handout_pdf,
 )
 from webapp.services import Conflict, queries
 from webapp.services.audit import record_event
@@ -74,6 +76,14 @@ def catalog_stamp() -> datetime:
 
 def catalog_date() -> date:
     return catalog_stamp().astimezone(SHANGHAI).date()
+
+
+def rules_handout() -> bytes:
+    """The rule set as a training handout (干部学习), dated with the day the rules took effect."""
+    effective = RULESET.effective or date(2026, 1, 1)
+    return rules_handout_pdf(plain_rules(), title="行政指导记录检查规则", edition=edition_words(),
+                             bureau=settings["BUREAU_NAME"], font=document_fonts(),
+                             generated_at=datetime(effective.year, effective.month, effective.day))
 
 
 def catalog_document() -> bytes:
