@@ -85,7 +85,9 @@ def login(page, base_url: str, username: str, password: str | None = None) -> No
     page.goto(f"{base_url}/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password or TEST_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    # Wait for the answer to the POST: a goto right after the click would race the login.
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
 
 
 @pytest.fixture(autouse=True)
