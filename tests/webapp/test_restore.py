@@ -372,3 +372,13 @@ def test_pg_restore_into_an_empty_database_continues_above_the_journal(app, tmp_
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_a_server_does_not_start_while_a_restore_runs(tmp_path):
+    from webapp.instance_lock import InstanceBusy, exclusive_lock
+
+    with exclusive_lock(str(tmp_path)):
+        with pytest.raises(InstanceBusy, match="正在恢复数据库"):
+            hold_serving_lock(str(tmp_path))
+    hold_serving_lock(str(tmp_path))  # and starts once it is over
+    release_serving_lock()
