@@ -150,7 +150,7 @@ def restore(backup_path: str, last_issued: int | None, year: int | None, into_ur
                 target_app = current_app
             else:
                 if not into_url:
-                    raise RestoreRefused("PostgreSQL：请用 --into 指定新建的空数据库（见 README“备份与恢复”）")
+                    raise RestoreRefused("PostgreSQL：请用 --into 指定新建的空数据库（见 README“Backup, restore, verify”）")
                 result, target_app = restore_postgres(current_app, backup_file, into_url, progress=say)
             skipped = continue_after_restore(target_app, last_issued=last_issued, year=year)
     except InstanceBusy as exc:
@@ -166,7 +166,7 @@ def restore(backup_path: str, last_issued: int | None, year: int | None, into_ur
         click.echo("号码日志中没有比备份更大的文号：编号照常继续")
     click.echo(f"已恢复到 {result.database}")
     if engine != "sqlite":
-        click.echo("下一步：把 DATABASE_URL 改为上面的新数据库，再启动服务（见 README“备份与恢复”）")
+        click.echo("下一步：把 DATABASE_URL 改为上面的新数据库，再启动服务（见 README“Backup, restore, verify”）")
 
 
 @users_cli.command("create")

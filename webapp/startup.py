@@ -17,13 +17,13 @@ def preflight(app: Flask) -> list[str]:
                 conn.execute(text("SELECT 1"))
                 damage = integrity_problems(conn, quick=True)
             if damage:
-                problems.append(f"数据库 {url} 已损坏（{damage[0]}）：请勿启动，按 README“备份与恢复”用 flask restore 恢复最近的备份")
+                problems.append(damage_message(url, damage[0]))
             elif not inspect(db.engine).has_table("alembic_version"):
                 problems.append(f"数据库 {url} 尚未初始化：请运行 flask --app webapp init-db")
         except DatabaseError as exc:
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             if "malformed" in detail or "not a database" in detail:  # SQLite's words for a damaged file
-                problems.append(f"数据库 {url} 已损坏（{detail}）：请勿启动，按 README“备份与恢复”用 flask restore 恢复最近的备份")
+                problems.append(damage_message(url, detail))
             else:
                 problems.append(f"无法连接数据库 {url}（{detail}）：请检查 DATABASE_URL 与数据库服务")
         except SQLAlchemyError as exc:
@@ -36,6 +36,11 @@ def preflight(app: Flask) -> list[str]:
     if files_problem:
         problems.append(files_problem)
     return problems
+
+
+def damage_message(url: str, detail: str) -> str:
+    return (f"数据库 {url} 已损坏（{detail}）：请勿启动；按 README“Backup, restore, verify”"
+            "用 flask --app webapp restore 恢复最近的备份")
 
 
 def integrity_problems(conn, *, quick: bool) -> list[str]:

@@ -152,6 +152,16 @@ def test_restore_last_issued_above_the_journal_is_kept_for_the_next_restore(own_
     assert ranges == [{"year": year, "from": 3, "to": 51}]  # this database was restored from the same backup
 
 
+def naive_check(path: Path) -> list[str] | str:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    finally:
+        conn.close()
+
+
 @sqlite_only
 def test_restore_onto_a_stale_wal_works(own_app, tmp_path):
     file_records(own_app, 2)
@@ -172,11 +182,7 @@ def test_restore_onto_a_stale_wal_works(own_app, tmp_path):
     naive.mkdir()
     shutil.copy(backup, naive / "g.sqlite")
     (naive / "g.sqlite-wal").write_bytes(stale)
-    with pytest.raises(sqlite3.DatabaseError):
-        with sqlite3.connect(naive / "g.sqlite") as conn:
-            assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            conn.execute("SELECT count(*) FROM guidance_record").fetchone()
-            raise sqlite3.DatabaseError("stale -wal went unnoticed")  # pragma: no cover
+    assert naive_check(naive / "g.sqlite") != ["ok"]
 
     result = invoke(own_app, "restore", str(backup))
 
