@@ -271,7 +271,7 @@ def test_check_refuses_a_damaged_database(own_app, tmp_path):
     result = invoke(damaged_app, "check")
 
     assert result.exit_code == 1
-    assert "已损坏" in result.output and "flask restore" in result.output
+    assert "已损坏" in result.output and "flask --app webapp restore" in result.output
     assert any("已损坏" in line for line in preflight(damaged_app))  # what webapp/wsgi.py runs before serving
     with damaged_app.app_context():
         db.engine.dispose()
