@@ -1,4 +1,4 @@
-"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | archive | verify | worker."""
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | restore | archive | verify | worker."""
 from __future__ import annotations
 
 import getpass
@@ -139,6 +139,10 @@ def restore(backup_path: str, last_issued: int | None, year: int | None, into_ur
 
     year = year or datetime.now(SHANGHAI).year
     backup_file = Path(backup_path)
+    journal = Path(current_app.config["NUMBER_JOURNAL"])
+    if not journal.is_file() and last_issued is None:
+        raise click.ClickException(f"未恢复：号码日志 {journal} 不存在，无法知道备份之后发出过哪些文号。"
+                                   "请找回该文件（或设置 NUMBER_JOURNAL），或用 --last-issued 给出已发出的最大文号")
     engine = db.engine.url.get_backend_name()
     say = lambda message: click.echo(f"… {message}", err=True)  # noqa: E731
     try:

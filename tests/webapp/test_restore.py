@@ -388,3 +388,20 @@ def test_a_server_does_not_start_while_a_restore_runs(tmp_path):
             hold_serving_lock(str(tmp_path))
     hold_serving_lock(str(tmp_path))  # and starts once it is over
     release_serving_lock()
+
+
+@sqlite_only
+def test_restore_without_the_journal_needs_last_issued(own_app, tmp_path):
+    file_records(own_app, 2)
+    backup = tmp_path / "b.sqlite"
+    assert invoke(own_app, "backup", str(backup)).exit_code == 0
+    file_records(own_app, 2, start=2)
+    Path(own_app.config["NUMBER_JOURNAL"]).rename(tmp_path / "lost.journal")  # a new machine, say
+    before = untouched(own_app)
+
+    refused = invoke(own_app, "restore", str(backup))
+
+    assert refused.exit_code != 0 and "--last-issued" in refused.output
+    assert untouched(own_app) == before
+    assert invoke(own_app, "restore", str(backup), "--last-issued", "4").exit_code == 0
+    assert file_records(own_app, 1, start=9) == [5]
