@@ -6,7 +6,9 @@ the PostgreSQL test restores into a new database beside the suite's.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import random
 import shutil
@@ -101,8 +103,15 @@ def test_restore_after_further_filings_continues_above_the_journal(own_app, tmp_
     result = invoke(own_app, "backup", str(backup))
     assert result.exit_code == 0, result.output
     assert file_records(own_app, 4, start=3) == [4, 5, 6, 7]  # printed on documents handed out
-    assert [(line.year, line.number) for line in read_journal(Path(own_app.config["NUMBER_JOURNAL"]))] == \
-        [(year, n) for n in range(1, 8)]
+    journal = list(read_journal(Path(own_app.config["NUMBER_JOURNAL"])))
+    assert [(line.year, line.number) for line in journal] == [(year, n) for n in range(1, 8)]
+    with own_app.app_context():
+        assert [line.record_id for line in journal] == list(db.session.scalars(
+            select(GuidanceRecord.id).where(GuidanceRecord.number_seq.is_not(None)).order_by(GuidanceRecord.number_seq)))
+        db.session.remove()
+    sidecar = json.loads(Path(f"{backup}.json").read_text(encoding="utf-8"))
+    assert sidecar["sha256"] == hashlib.sha256(backup.read_bytes()).hexdigest()
+    assert sidecar["migrations"] and "chain_head" in sidecar
 
     result = invoke(own_app, "restore", str(backup))
 
@@ -125,6 +134,8 @@ def test_restore_after_further_filings_continues_above_the_journal(own_app, tmp_
     note = f"号段说明：{year}年第4号至第7号"
     page = client.get("/register").get_data(as_text=True)
     assert note in page
+    partial = client.get("/register?q=", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and note in partial  # the results fragment htmx swaps carries it too
     pdf = client.get("/register.pdf")
     assert pdf.status_code == 200
     assert note in pdf_text(pdf.data)
