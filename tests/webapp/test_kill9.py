@@ -168,3 +168,13 @@ def test_kill9_mid_load_loses_no_acknowledged_filing(app, tmp_path):
         assert set(numbers) <= journal  # every number that exists was journaled before its commit
         db.session.remove()
         db.engine.dispose()
+
+
+def test_make_test_runs_the_slow_tests_on_both_engines():
+    """This test and the other slow ones are part of `make test`: nothing deselects the marker."""
+    import tomllib
+
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    runs = [line for line in (ROOT / "Makefile").read_text().splitlines() if "pytest" in line]
+    assert len(runs) >= 2 and any("TEST_DATABASE_URL" in line for line in runs)
+    assert "slow" not in addopts and not any("slow" in line for line in runs)
