@@ -180,6 +180,9 @@ AUDIT_ACTIONS = {"create": "创建草稿", "update": "修改", "submit": "提交
                  "document": "生成文书", "export": "导出", "good_practice": "标记典型经验",
                  "good_practice_removed": "取消典型经验", "attachment": "添加附件",
                  "attachment_removed": "删除附件", "archive": "归档"}
+AUDIT_ACTIONS["numbers_skipped"] = "恢复备份后跳过号段"
+# 登记簿 号段说明: one line per range a restore passed over (numbers issued before it, never reused).
+NUMBER_GAP_NOTE = "号段说明：{year}年第{first}号至第{last}号未用于本登记簿——{when}恢复数据库备份时，为免文号重复而跳过。"
 DECISIONS = {"approve": "审查通过", "return": "退回修改"}
 # A principle's state in the findings panel.
 PRINCIPLE_STATES = {"ok": "✓ 符合", "warning": "⚠ 需审查", "error": "✗ 须修改"}

@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
         url = "sqlite:///" + os.path.join(app.instance_path, "guidance.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     app.config["FILES_FOLDER"] = os.path.join(app.instance_path, app.config.get("FILES_FOLDER") or "files")
+    app.config["NUMBER_JOURNAL"] = os.path.join(app.instance_path, app.config.get("NUMBER_JOURNAL") or "numbers.journal")
     _check_font(app)
 
     from webapp import db_setup, errors

@@ -1,7 +1,8 @@
-"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | archive | verify | worker."""
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | restore | archive | verify | worker."""
 from __future__ import annotations
 
 import getpass
+import os
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(check)
     app.cli.add_command(backup)
+    app.cli.add_command(restore)
     app.cli.add_command(users_cli)
     app.cli.add_command(archive)
     app.cli.add_command(verify)
@@ -87,12 +89,17 @@ def check():
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 def backup(path: str):
-    """Write a consistent copy of the database to PATH (SQLite file or pg_dump archive)."""
+    """Write a consistent copy of the database to PATH (SQLite file or pg_dump archive), and PATH.json
+    beside it (its SHA-256, schema version and the audit chain's head)."""
+    from webapp.restore import chain_head, libpq_command, migration_heads, write_sidecar
+
     url = db.engine.url
     target = Path(path)
     if target.exists():
         raise click.ClickException(f"目标文件已存在：{target}（不会覆盖）")
+    head = chain_head()  # before the copy: the copy holds at least this chain
     if url.get_backend_name() == "sqlite":
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # a copy of everything: owner-only
         source = sqlite3.connect(url.database)
         dest = sqlite3.connect(target)
         with dest:
@@ -100,15 +107,70 @@ def backup(path: str):
         source.close()
         dest.close()
     else:
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        result = subprocess.run(["pg_dump", "--format=custom", "--file", str(target), plain],
-                                capture_output=True, text=True)
+        argv, env = libpq_command("pg_dump", url, "--format=custom", f"--file={target}")
+        result = subprocess.run(argv, capture_output=True, text=True, env=env)
         if result.returncode != 0:
             raise click.ClickException(f"pg_dump 失败：{result.stderr.strip()}")
+        os.chmod(target, 0o600)
+    sidecar = write_sidecar(target, engine=url.get_backend_name(), migrations=sorted(migration_heads(current_app)),
+                            head=head)
     from webapp.health import record_backup
 
     record_backup(current_app.instance_path, target)  # /healthz reports the backup's age
-    click.echo(f"已备份到 {target}")
+    click.echo(f"已备份到 {target}（说明文件 {sidecar.name}" + (f"，审计链头 {head[0]}，共 {head[1]} 条）" if head else "）"))
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("backup_path", metavar="BACKUP", type=click.Path(exists=True, dir_okay=False))
+@click.option("--last-issued", type=click.IntRange(min=1), default=None,
+              help="已知发出的最大文号（如纸质登记簿上的），编号从它和号码日志中较大者之后继续")
+@click.option("--year", type=click.IntRange(2000, 2100), default=None, help="--last-issued 所属年度（默认今年）")
+@click.option("--into", "into_url", default=None,
+              help="PostgreSQL：恢复到这个新建的空数据库（postgresql://用户@主机/新库名）")
+def restore(backup_path: str, last_issued: int | None, year: int | None, into_url: str | None):
+    """Restore BACKUP (server stopped): check it, keep the current database aside, never reissue a number."""
+    from datetime import datetime
+
+    from rules.model import SHANGHAI
+
+    from webapp.instance_lock import InstanceBusy, exclusive_lock
+    from webapp.restore import RestoreRefused, continue_after_restore, restore_postgres, restore_sqlite
+
+    year = year or datetime.now(SHANGHAI).year
+    backup_file = Path(backup_path)
+    journal = Path(current_app.config["NUMBER_JOURNAL"])
+    if not journal.is_file() and last_issued is None:
+        raise click.ClickException(f"未恢复：号码日志 {journal} 不存在，无法知道备份之后发出过哪些文号。"
+                                   "请找回该文件（或设置 NUMBER_JOURNAL），或用 --last-issued 给出已发出的最大文号")
+    engine = db.engine.url.get_backend_name()
+    say = lambda message: click.echo(f"… {message}", err=True)  # noqa: E731
+    try:
+        with exclusive_lock(current_app.instance_path):
+            if engine == "sqlite":
+                if into_url:
+                    raise RestoreRefused("--into 只用于 PostgreSQL；SQLite 备份恢复到当前数据库文件的位置")
+                result = restore_sqlite(current_app, backup_file, progress=say)
+                target_app = current_app
+            else:
+                if not into_url:
+                    raise RestoreRefused("PostgreSQL：请用 --into 指定新建的空数据库（见 README“Backup, restore, verify”）")
+                result, target_app = restore_postgres(current_app, backup_file, into_url, progress=say)
+            skipped = continue_after_restore(target_app, last_issued=last_issued, year=year)
+    except InstanceBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except RestoreRefused as exc:
+        raise click.ClickException(f"未恢复：{exc.message}") from None
+    for moved in result.aside:
+        click.echo(f"原数据库文件已保留为 {moved}")
+    for gap in skipped:
+        click.echo(f"{gap.year} 年第 {gap.first}–{gap.last} 号已跳过（备份之后已发出），下一个文号为第 {gap.last + 1} 号；"
+                   "已记入审计并显示在登记簿的号段说明中")
+    if not skipped:
+        click.echo("号码日志中没有比备份更大的文号：编号照常继续")
+    click.echo(f"已恢复到 {result.database}")
+    if engine != "sqlite":
+        click.echo("下一步：把 DATABASE_URL 改为上面的新数据库，再启动服务（见 README“Backup, restore, verify”）")
 
 
 @users_cli.command("create")
@@ -208,7 +270,13 @@ def worker(once: bool):
     import signal
 
     import webapp.services.archive  # noqa: F401 — registers the archive job
+    from webapp.instance_lock import InstanceBusy, hold_serving_lock, release_serving_lock
     from webapp.services.jobs import work
+
+    try:
+        hold_serving_lock(current_app.instance_path)  # `flask restore` waits for the worker to stop
+    except InstanceBusy as exc:
+        raise click.ClickException(str(exc)) from None
 
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the job in hand, then stop
@@ -220,4 +288,5 @@ def worker(once: bool):
         done = None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        release_serving_lock()
     click.echo("后台任务程序已退出" + (f"（完成 {done} 个任务）" if done is not None else ""), err=True)

@@ -64,13 +64,17 @@ DEFAULTS = {
     "FILES_FOLDER": None,
     "ATTACHMENT_MAX_BYTES": 20 * 1024 * 1024,
     "WORKER_POLL_SECONDS": 1.0,
+    # Every issued number is appended here too (default <instance>/numbers.journal); with
+    # PostgreSQL and several app machines, a path all of them share.
+    "NUMBER_JOURNAL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
 }
 
 
 def ensure_instance_folder(path: str) -> None:
+    """Create the instance folder owner-only (it holds the database, the key and the journal)."""
     try:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise StartupError(
             f"无法创建实例目录 {path}（{exc.strerror}）：请创建该目录并授予写权限"

@@ -1,6 +1,7 @@
 """Engine set-up: SQLite pragmas and explicit transaction control; write transactions."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
@@ -20,7 +21,18 @@ def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        _create_private_file(engine.url.database)
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _create_private_file(path: str | None) -> None:
+    """An empty file is an empty SQLite database: made owner-only here, its -wal/-shm inherit the mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except (FileExistsError, FileNotFoundError):
+        pass  # an existing database keeps its mode; a missing folder is reported by the first connect
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

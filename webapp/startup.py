@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 
 from webapp.extensions import db
 
@@ -15,8 +15,17 @@ def preflight(app: Flask) -> list[str]:
         try:
             with db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            if not inspect(db.engine).has_table("alembic_version"):
+                damage = integrity_problems(conn, quick=True)
+            if damage:
+                problems.append(damage_message(url, damage[0]))
+            elif not inspect(db.engine).has_table("alembic_version"):
                 problems.append(f"数据库 {url} 尚未初始化：请运行 flask --app webapp init-db")
+        except DatabaseError as exc:
+            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+            if "malformed" in detail or "not a database" in detail:  # SQLite's words for a damaged file
+                problems.append(damage_message(url, detail))
+            else:
+                problems.append(f"无法连接数据库 {url}（{detail}）：请检查 DATABASE_URL 与数据库服务")
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             problems.append(f"无法连接数据库 {url}（{detail}）：请检查 DATABASE_URL 与数据库服务")
@@ -27,6 +36,20 @@ def preflight(app: Flask) -> list[str]:
     if files_problem:
         problems.append(files_problem)
     return problems
+
+
+def damage_message(url: str, detail: str) -> str:
+    return (f"数据库 {url} 已损坏（{detail}）：请勿启动；按 README“Backup, restore, verify”"
+            "用 flask --app webapp restore 恢复最近的备份")
+
+
+def integrity_problems(conn, *, quick: bool) -> list[str]:
+    """SQLite's own page-level check ("ok" or the damage found); PostgreSQL checks its pages itself."""
+    if conn.dialect.name != "sqlite":
+        return []
+    pragma = "quick_check" if quick else "integrity_check"
+    lines = [row[0] for row in conn.exec_driver_sql(f"PRAGMA {pragma}(20)")]
+    return [] if lines == ["ok"] else lines
 
 
 def check_files_folder(app: Flask) -> str | None:

@@ -111,16 +111,18 @@ def test_deploy_backup_script_backs_up_and_keeps_the_newest(app, tmp_path):
         path = backups / f"guidance-202601{day + 10:02d}-023000.sqlite"
         path.write_bytes(b"old")
         os.utime(path, (old - day * 86400, old - day * 86400))
+        path.with_name(path.name + ".json").write_text("{}")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     env = {**os.environ, "BACKUP_DIR": str(backups), "BACKUP_KEEP_DAYS": "30", "BACKUP_KEEP_MIN": "7",
            "GUIDANCE_INSTANCE_PATH": app.instance_path, "DATABASE_URL": url, "GUIDANCE_HOME": str(ROOT),
            "FLASK": f"{sys.executable} -m flask", "PYTHONPATH": str(ROOT)}
     result = subprocess.run([str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    kept = sorted(p.name for p in backups.iterdir())
+    kept = sorted(p.name for p in backups.iterdir() if p.suffix != ".json")
     assert len(kept) == 7  # the new copy and the six newest old ones
     new = [name for name in kept if not name.startswith("guidance-202601")]
     assert len(new) == 1 and new[0].endswith(".dump" if url.startswith("postgresql") else ".sqlite")
+    assert sorted(p.name for p in backups.glob("*.json")) == [name + ".json" for name in kept]  # sidecars go with their copy
     assert (backups / new[0]).stat().st_size > 1000
     assert "guidance-20260110-023000.sqlite" in kept and "guidance-20260119-023000.sqlite" not in kept
     assert last_backup(app.instance_path)["file"] == new[0]

@@ -36,7 +36,7 @@ class RegisterRow:
 
 
 def register_html(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
-                  generated_at: datetime, font: FontConfig | DocumentFonts) -> str:
+                  generated_at: datetime, font: FontConfig | DocumentFonts, notes: Sequence[str] = ()) -> str:
     prepared = [
         {
             "seq": row.seq,
@@ -53,13 +53,14 @@ def register_html(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
     return render_html(
         "register.html", fonts=DocumentFonts.of(font), title=title, subtitle=subtitle,
         generated=cn_date(generated_at), chunks=chunks, L=vocab.FIELD_LABELS, widths=REGISTER_WIDTHS,
+        notes=list(notes),
     )
 
 
 def register_pdf(rows: Sequence[RegisterRow], *, title: str, subtitle: str,
-                 generated_at: datetime, font: FontConfig | DocumentFonts) -> bytes:
-    """行政指导事项登记簿: landscape A4, column headings and "— N —" on every page."""
-    html = register_html(rows, title=title, subtitle=subtitle, generated_at=generated_at, font=font)
+                 generated_at: datetime, font: FontConfig | DocumentFonts, notes: Sequence[str] = ()) -> bytes:
+    """行政指导事项登记簿: landscape A4, column headings and "— N —" on every page; 号段说明 (notes) after the rows."""
+    html = register_html(rows, title=title, subtitle=subtitle, generated_at=generated_at, font=font, notes=notes)
     return html_to_pdf(html, font=font, timestamp=generated_at, page_numbers=REGISTER_PAGE_NUMBERS)
 
 

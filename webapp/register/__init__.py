@@ -9,7 +9,7 @@ from rules.model import SHANGHAI
 
 from webapp.htmx import render_page_or_partial
 from webapp.http import file_response, pdf_response, perform_action
-from webapp.services import exports, policy, queries
+from webapp.services import exports, numbering, policy, queries
 from webapp.services import records as svc
 from webapp.services.register_filter import SORT_LABELS, decode_cursor, encode_cursor, parse_filter
 
@@ -42,7 +42,7 @@ def index():
         next_cursor=encode_cursor(flt.sort, next_values) if next_values else None,
         paged=after is not None, params=flt.params(), rows=exports.register_rows(current_user, items),
         choices=exports.FILTER_CHOICES, units=queries.unit_names(), fields=queries.catalog_fields(),
-        sorts=SORT_LABELS, this_year=datetime.now(SHANGHAI).year,
+        sorts=SORT_LABELS, this_year=datetime.now(SHANGHAI).year, gap_notes=numbering.gap_notes(flt.year),
     )
     # Refused filter values are shown beside their fields; the page itself is fine (200).
     return render_page_or_partial("register/index.html", "register/_results.html", **context)

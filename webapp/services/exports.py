@@ -19,6 +19,7 @@ from webapp.reports.tabular import Column, iter_csv, write_xlsx
 from webapp.services import policy, queries
 from webapp.services.audit import record_event
 from webapp.services.documents import document_fonts
+from webapp.services.numbering import gap_notes
 from webapp.services.presenting import masked_target_id
 from webapp.services.register_filter import RecordFilter
 
@@ -129,7 +130,7 @@ def register_document(records, flt: RecordFilter) -> bytes:
     stamp = max((r.updated_at for r in records), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
     return render_register_pdf(rows, title="行政指导事项登记簿",
                                subtitle=f"{settings['BUREAU_NAME']}　{flt.words()}",
-                               generated_at=stamp, font=document_fonts())
+                               generated_at=stamp, font=document_fonts(), notes=gap_notes(flt.year))
 
 
 def _result_label(record) -> str:

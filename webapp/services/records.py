@@ -209,7 +209,7 @@ def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
 def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:
     filed_at = now_utc()
     year = filed_at.astimezone(SHANGHAI).year
-    seq = allocate_number(year)
+    seq = allocate_number(year, record_id=record.id)
     record.number_year, record.number_seq = year, seq
     record.number = f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
     record.status = "filed"
