@@ -2,15 +2,23 @@
 may press it, shows a message in the page — with JavaScript (htmx) and without."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login as open_login
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import records as svc
+
+
+def login(page, base_url: str, username: str, password: str | None = None) -> None:
+    """Log in and wait until the login page is left (a goto right after the click would race it)."""
+    open_login(page, base_url, username, password)
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 @pytest.fixture

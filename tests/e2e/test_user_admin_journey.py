@@ -10,13 +10,19 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login as open_login
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import records as svc
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def login(page, base_url: str, username: str, password: str | None = None) -> None:
+    """Log in and wait until the login page is left (a goto right after the click would race it)."""
+    open_login(page, base_url, username, password)
+    expect(page).not_to_have_url(re.compile(r"/login"))
 
 
 def test_journey_user_administration(page, live_server, browser, screenshot, assert_accessible):
