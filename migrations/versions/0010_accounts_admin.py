@@ -14,14 +14,14 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE (SQLite ≥ 3.35 drops columns natively): a batch copy of user_account would
+# have to drop a table that every record's foreign keys point at.
 def upgrade():
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.add_column(sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("user_account", sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(),
+                                            nullable=False))
+    op.add_column("user_account", sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_column("last_login_at")
-        batch_op.drop_column("must_change_password")
+    op.drop_column("user_account", "last_login_at")
+    op.drop_column("user_account", "must_change_password")
