@@ -84,6 +84,11 @@ def test_refusals_speak_with_javascript(page, live_server, records, assert_acces
     login(page, live_server, "admin")
     _press(page, f"{live_server}/admin/users/new", "创建并生成初始密码", "请输入用户名")
     _press(page, f"{live_server}/admin/users/admin", "停用该用户", "不能停用自己的账户")
+    _press(page, f"{live_server}/admin/users/staff", "撤销 API 令牌", "没有有效的 API 令牌")
+    page.goto(f"{live_server}/admin/users/staff")
+    page.get_by_label("姓名").fill("")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("alert").filter(has_text="请输入姓名").first).to_be_visible()
 
 
 def test_refusals_speak_without_javascript(browser, live_server, records):
