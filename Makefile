@@ -43,6 +43,7 @@ run: install
 	@$(FLASK) check
 	@echo "== 演示账号 (instance/demo-credentials.txt) =="
 	@cat instance/demo-credentials.txt
+	@echo "== 正式使用时的第一个管理员：$(FLASK) users create 用户名 --role admin --unit 办公室（密码从标准输入读取）；其余用户由管理员在“用户管理”（/admin/users）中创建 =="
 	@echo "== 打开 http://127.0.0.1:5000 （Flask 开发服务器，仅供试用；生产环境请用 make serve 或 deploy/ 中的 systemd 服务；后台任务程序 worker 同时运行，随服务器一起停止）=="
 	@$(FLASK) worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \

@@ -174,12 +174,13 @@ def label_to_key_map(vocabulary: dict[str, str]) -> dict[str, str]:
 
 # Workflow words: what a user can do to a record (buttons, refusals) and what the audit shows.
 ACTIONS = {"edit": "修改", "submit": "提交", "approve": "审查通过", "return": "退回", "close": "办结",
-           "void": "作废", "mark_good_practice": "标记典型经验"}
+           "void": "作废", "mark_good_practice": "标记典型经验", "withdraw": "撤回", "discard": "放弃草稿"}
 AUDIT_ACTIONS = {"create": "创建草稿", "update": "修改", "submit": "提交", "file": "备案编号",
                  "approve": "审查通过", "return": "退回修改", "close": "办结", "void": "作废",
                  "document": "生成文书", "export": "导出", "good_practice": "标记典型经验",
                  "good_practice_removed": "取消典型经验", "attachment": "添加附件",
-                 "attachment_removed": "删除附件", "archive": "归档"}
+                 "attachment_removed": "删除附件", "archive": "归档", "withdraw": "撤回（审查前）",
+                 "discard": "放弃草稿", "restore": "恢复草稿"}
 AUDIT_ACTIONS["numbers_skipped"] = "恢复备份后跳过号段"
 # 登记簿 号段说明: one line per range a restore passed over (numbers issued before it, never reused).
 NUMBER_GAP_NOTE = "号段说明：{year}年第{first}号至第{last}号未用于本登记簿——{when}恢复数据库备份时，为免文号重复而跳过。"
@@ -216,3 +217,20 @@ FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
 JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 # The upload form's fields and the archive form's.
 FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}
+# A discarded draft's state: not a SPEC §2 status, so in no filter, export or list.
+RECORD_STATES = {**STATUS, "discarded": "已放弃"}
+# User administration: the user-page fields and the audit trail of an account.
+USER_FIELDS = {"username": "用户名", "display_name": "姓名", "role": "角色", "unit": "单位", "active": "账户状态",
+               "locked": "登录限制", "last_login_at": "最近登录", "mfa": "两步验证",
+               "current_password": "当前密码", "new_password": "新密码", "confirm_password": "再次输入新密码",
+               "api_token": "API 令牌"}
+USER_STATES = {True: "正常", False: "已停用"}
+USER_AUDIT_ACTIONS = {"create": "创建用户", "update": "修改用户", "enable": "启用", "disable": "停用",
+                      "change_password": "修改密码", "reset_password": "重置密码", "change_role": "修改角色",
+                      "end_sessions": "结束登录会话", "issue_token": "签发 API 令牌", "revoke_token": "撤销 API 令牌",
+                      "mfa_reset": "重置两步验证", "mfa_enable": "启用两步验证", "mfa_disable": "停用两步验证",
+                      "mfa_recovery_used": "使用恢复码登录", "mfa_recovery_codes": "重新生成恢复码",
+                      "clear_lockout": "解除登录限制"}
+# The confirmation boxes of 撤回 and 放弃草稿 (asked the same way with or without JavaScript).
+CONFIRMATIONS = {"withdraw_confirm": "确认撤回：记录回到草稿，审查员不再看到它，修改后需重新提交",
+                 "discard_confirm": "确认放弃：草稿不再出现在列表和统计中（审计记录保留，管理员可恢复）"}

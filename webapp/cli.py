@@ -69,6 +69,8 @@ def seed_demo():
         click.echo(f"  {username} / {password}  （{ROLES[role]}，{unit}）")
     if result["users"]:
         click.echo(f"演示账号已保存到 {creds}")
+    click.echo("正式使用时，第一个管理员用 flask --app webapp users create 用户名 --role admin --unit 单位 创建；"
+               "其余用户由管理员在“用户管理”（/admin/users）中创建。")
 
 
 @click.command("check")

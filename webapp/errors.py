@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
+from webapp.htmx import wants_partial
 from webapp.services import DomainError
 
 TITLES = {
@@ -38,6 +39,9 @@ def wants_json() -> bool:
 def error_response(status: int, message: str):
     if wants_json():
         return jsonify({"error": message, "findings": []}), status
+    if wants_partial():  # a fragment request: the message goes to the page's alert region, not the target
+        return (render_template("errors/_refusal.html", title=TITLES.get(status, "出错了"), message=message), status,
+                {"HX-Retarget": "#action-error", "HX-Reswap": "innerHTML"})
     return render_template("errors/error.html", status=status, title=TITLES.get(status, "出错了"),
                            message=message), status
 

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("rules_page.index", "规则说明", None),
     ("auth.account", "账户安全", None),
     ("auth.security", "登录安全", "manage_users"),
+    ("auth.users", "用户管理", "manage_users"),
 )
 
 
@@ -46,7 +47,7 @@ def cn_datetime(value: datetime | None) -> str:
 
 def diff_value(value, field: str = "") -> str:
     """An audit value as a reader wants it: enum labels, lists joined, empty shown as —."""
-    labels = vocabulary.FIELD_VOCABULARY.get(field) or (vocabulary.STATUS if field == "status" else None)
+    labels = vocabulary.FIELD_VOCABULARY.get(field) or (vocabulary.RECORD_STATES if field == "status" else None)
     if labels and isinstance(value, str):
         return labels.get(value, value)
     if value is None or value == "" or value == []:

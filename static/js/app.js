@@ -74,3 +74,55 @@ document.addEventListener("htmx:xhr:progress", function (event) {
   form.querySelector("progress").value = percent;
   form.querySelector(".upload-message").textContent = "正在上传… " + percent + "%";
 });
+// Every refused action speaks: a 4xx/5xx answer to an htmx request always shows a message.
+// Boosted forms get the server's full page (the one shown without JavaScript, with its error
+// summary); fragment requests get a message in the page's alert region (#action-error).
+var REFUSAL_FALLBACK = {400: "请求未被接受，请检查填写的内容后重试。", 401: "请先登录。", 403: "您无权执行此操作。",
+  404: "记录不存在或您无权查看。", 409: "记录已被他人修改，请刷新页面后重试。", 413: "提交的内容超过大小限制。",
+  422: "内容有误，请按提示修改。", 429: "请求过于频繁，请稍后再试。"};
+function refusalText(xhr) {
+  var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+  var node = doc.querySelector("[data-refusal], .error-summary, .error-page-message, .error-message");
+  var text = node ? node.textContent.replace(/\s+/g, " ").trim() : "";
+  if (text) { return text; }
+  return REFUSAL_FALLBACK[xhr.status] || "系统出现错误（" + xhr.status + "），您的操作未生效。请稍后重试，或联系管理员。";
+}
+function showRefusal(text) {
+  var region = document.getElementById("action-error");
+  if (!region) { window.alert(text); return; }
+  var p = document.createElement("p");
+  p.className = "refusal";
+  p.textContent = text;
+  region.replaceChildren(p);
+  region.focus();
+}
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var region = document.getElementById("action-error");
+  var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  if (region && trigger && (trigger.type === "submit" || trigger.type === "click")) {
+    region.replaceChildren();  // a new action: the old refusal is moot (typing does not clear it)
+  }
+});
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var detail = event.detail;
+  var status = detail.xhr.status;
+  if (status < 400) { return; }
+  if (detail.target && detail.target.id === "action-error") {  // the server's own refusal fragment
+    detail.shouldSwap = true;
+    detail.isError = false;
+    return;
+  }
+  if (detail.shouldSwap) { return; }  // a page or fragment made to carry its message (403, 409, 422…)
+  if (detail.boosted && status < 500) {
+    detail.shouldSwap = true;
+    detail.isError = false;
+    return;
+  }
+  showRefusal(refusalText(detail.xhr));
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target && event.detail.target.id === "action-error") { event.detail.target.focus(); }
+});
+document.addEventListener("htmx:sendError", function () {
+  showRefusal("无法连接服务器：请检查网络后重试，您的操作未生效。");
+});

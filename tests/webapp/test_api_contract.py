@@ -1,6 +1,8 @@
 """Contract of the JSON API v1 (SPEC §8): each call, its body and each error code."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import func, select
@@ -32,7 +34,7 @@ def test_api_openapi_is_public_valid_and_complete(app, client):
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api.") or rule.endpoint.startswith("documents.") or rule.endpoint == "catalog.catalog_pdf":
-            path = rule.rule.replace("<id:record_id>", "{record_id}")
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 assert (path, method) in documented, (path, method)
     for path, ops in doc["paths"].items():

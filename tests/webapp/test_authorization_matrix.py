@@ -89,6 +89,20 @@ MATRIX = {
     "archive.start": [("POST", "/archive", row(L, D, D, O, O, D))],
     "archive.job": [("GET", "/archive/jobs/{job}", row(L, D, D, O, O, D))],
     "archive.download": [("GET", "/archive/jobs/{job}/download", row(L, D, D, O, O, D))],
+    "records.withdraw": [("POST", "/records/{pending}/withdraw", row(L, O, D, D, D, D))],
+    "records.discard": [("POST", "/records/{draft}/discard", row(L, O, D, D, D, D))],
+    "auth.discarded": [("GET", "/admin/discarded", row(L, D, D, D, O, D))],
+    "auth.restore": [("POST", "/admin/discarded/{discarded}/restore", row(L, D, D, D, O, D))],
+    "auth.users": [("GET", "/admin/users", row(L, D, D, D, O, D))],
+    "auth.new_user": [("GET", "/admin/users/new", row(L, D, D, D, O, D))],
+    "auth.create_user": [("POST", "/admin/users/new", row(L, D, D, D, O, D))],
+    "auth.user": [("GET", "/admin/users/staff", row(L, D, D, D, O, D))],
+    "auth.update_user": [("POST", "/admin/users/staff", row(L, D, D, D, O, D))],
+    "auth.set_active": [("POST", "/admin/users/staff/active", row(L, D, D, D, O, D))],
+    "auth.reset_password": [("POST", "/admin/users/staff/reset-password", row(L, D, D, D, O, D))],
+    "auth.revoke_token": [("POST", "/admin/users/staff/revoke-token", row(L, D, D, D, O, D))],
+    "auth.change_password": [("GET", "/account/password", row(L, O, O, O, O, O))],
+    "auth.save_password": [("POST", "/account/password", row(L, O, O, O, O, O))],
 }
 UNLISTED_OK = {"static"}
 
@@ -107,7 +121,9 @@ def records(app):
         svc.submit_record(staff, pending.id)
         filed = svc.create_draft(staff, valid_record(subject="备案"))
         svc.submit_record(staff, filed.id)
-        ids = {"draft": draft.id, "pending": pending.id, "filed": filed.id}
+        discarded = svc.create_draft(staff, valid_record(subject="放弃"))
+        svc.discard_record(staff, discarded.id)
+        ids = {"draft": draft.id, "pending": pending.id, "filed": filed.id, "discarded": discarded.id}
         ids["draft_att"] = attachments.add_attachment(staff, draft.id, image_bytes(), "a.jpg", "site_photo").attachment.id
         ids["filed_att"] = attachments.add_attachment(staff, filed.id, image_bytes("PNG"), "b.png", "other").attachment.id
         ids["filed_doc"] = queries.document_versions(filed.id)[0].id
@@ -171,6 +187,11 @@ API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MAT
     "api.close_record": [("POST", "/api/v1/records/{filed}/close", "records.close", 0)],
     "api.void_record": [("POST", "/api/v1/records/{filed}/void", "records.void", 0)],
     "api.upload_attachment": [("POST", "/api/v1/records/{draft}/attachments", "archive.upload", 0)],
+    "api.withdraw_record": [("POST", "/api/v1/records/{pending}/withdraw", "records.withdraw", 0)],
+    "api.discard_record": [("POST", "/api/v1/records/{draft}/discard", "records.discard", 0)],
+    "api.list_users": [("GET", "/api/v1/users", "auth.users", 0)],
+    "api.create_user": [("POST", "/api/v1/users", "auth.create_user", 0)],
+    "api.update_user": [("PATCH", "/api/v1/users/staff", "auth.update_user", 0)],
 }
 API_MATRIX = {
     "api.openapi": [("GET", "/api/v1/openapi.json", row(P, P, P, P, P, P))],
@@ -185,6 +206,8 @@ API_BODIES = {
     "api.approve_record": {"comment": "意见"}, "api.return_record": {"comment": "意见"},
     "api.close_record": {"result": "adopted", "effect": "当事人已完成整改并归还土地，效果良好。"},
     "api.void_record": {"reason": "理由"},
+    "api.create_user": {"username": "matrix-new", "role": "staff", "unit": "办公室"},
+    "api.update_user": {"display_name": "改名"},
 }
 API_CASES = [(endpoint, method, url, role, expected)
              for endpoint, entries in API_MATRIX.items()

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VOCABULARIES = (v.FIELD_LABELS, v.METHOD, v.STAGE, v.FORM, v.INITIATED_BY, v.TARGET_KIND, v.RESULT,
                 v.CASE_KIND, v.PROJECT_KIND, v.ORAL_CONFIRMATION, v.STATUS, v.SEVERITY, v.OUTCOME,
                 v.PRINCIPLES, v.ACTIONS, v.AUDIT_ACTIONS, v.DECISIONS, v.PRINCIPLE_STATES, v.RECORD_LABELS,
-                v.DOCUMENT_STATES, v.ATTACHMENT_LABELS, v.FILE_PROBLEMS, v.JOB_STATUS, v.FILE_FIELDS)
+                v.DOCUMENT_STATES, v.ATTACHMENT_LABELS, v.FILE_PROBLEMS, v.JOB_STATUS, v.FILE_FIELDS,
+                v.CONFIRMATIONS, v.RECORD_STATES)
 LABELS = {text for vocabulary in VOCABULARIES for text in vocabulary.values()}
 # Option texts that are not values: the empty choice.
 BLANK_CHOICES = {"请选择", "未填写"}

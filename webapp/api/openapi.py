@@ -11,6 +11,7 @@ from webapp.api import bp
 from webapp.api import schemas as s
 from webapp.api.bodies import MAX_ID
 from webapp.api.records import MAX_PAGE
+from webapp.api.users import USER_INPUTS, USER_OUTPUTS, user_paths
 from webapp.models.record import STATUSES
 from webapp.services.register_filter import MAX_TEXT, SORT_LABELS, YEAR_RANGE
 from rules import vocabulary as vocab
@@ -37,9 +38,9 @@ def openapi():
 @cache
 def document() -> dict[str, Any]:
     pairs = [(m, OUTPUT) for m in (s.Report, s.Error, s.RecordCreated, s.RecordDetail, s.RecordPage,
-                                   s.AttachmentCreated)]
+                                   s.AttachmentCreated, *USER_OUTPUTS)]
     pairs += [(m, INPUT) for m in (s.Record, s.RecordPatch, s.SubmitBody, s.ApproveBody, s.ReturnBody,
-                                   s.CloseBody, s.VoidBody)]
+                                   s.CloseBody, s.VoidBody, *USER_INPUTS)]
     refs, defs = models_json_schema(pairs, ref_template=REF)
 
     def out(model):
@@ -113,6 +114,12 @@ def document() -> dict[str, Any]:
         "/api/v1/records/{record_id}/void": action(
             "void_record", "作废已备案或已办结的记录（审核员或管理员，须填写理由；文号保留）",
             s.VoidBody, True),
+        "/api/v1/records/{record_id}/withdraw": action(
+            "withdraw_record", "撤回：提交人在审查前把待审查记录收回为草稿", s.SubmitBody, False),
+        "/api/v1/records/{record_id}/discard": action(
+            "discard_record", "放弃草稿：未编号的草稿退出所有列表和统计（保留审计记录，管理员可恢复）",
+            s.SubmitBody, False),
+        **user_paths(refs, body, answers),
         "/api/v1/records/{record_id}/attachments": {"post": _attachment_upload(record_id, out, answers)},
         **_pdf_paths(record_id),
     }

@@ -112,6 +112,22 @@ def void_record(record_id: int):
     return _detail(record.id)
 
 
+@bp.post("/records/<id:record_id>/withdraw")
+def withdraw_record(record_id: int):
+    record = policy.require(current_user, "withdraw", _visible(record_id))
+    body = parse_body(s.SubmitBody, required=False)
+    svc.withdraw_record(current_user, record.id, body.version)
+    return _detail(record.id)
+
+
+@bp.post("/records/<id:record_id>/discard")
+def discard_record(record_id: int):
+    record = policy.require(current_user, "discard", _visible(record_id))
+    body = parse_body(s.SubmitBody, required=False)
+    svc.discard_record(current_user, record.id, body.version)
+    return _detail(record.id)  # the last the caller sees of it: status "discarded"
+
+
 @bp.get("/records")
 def list_records():
     """The register's rows as JSON: the same filters as /register, keyset pages."""

@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_
 
 from rules import model as record_model
 from rules.vocabulary import (
-    ATTACHMENT_LABELS, DOCUMENT_KINDS, DOCUMENT_STATES, FIELD_LABELS, OUTCOME, PRINCIPLES, SEVERITY, STATUS,
+    ATTACHMENT_LABELS, DOCUMENT_KINDS, DOCUMENT_STATES, FIELD_LABELS, OUTCOME, PRINCIPLES, RECORD_STATES, SEVERITY,
 )
 
-Status = Literal[tuple(STATUS)]
+Status = Literal[tuple(RECORD_STATES)]  # "discarded" only in a discard's own answer
 Record = record_model.GuidanceRecord
 
 

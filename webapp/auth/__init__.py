@@ -13,7 +13,8 @@ from webapp.extensions import login_manager
 from webapp.htmx import wants_partial
 from webapp.models import User
 from webapp.services import throttle
-from webapp.services.accounts import LoginResult, authenticate, end_sessions, user_by_id, user_for_token
+from webapp.services.accounts import (LoginResult, authenticate, end_sessions, record_login, user_by_id,
+                                      user_for_token)
 
 bp = Blueprint("auth", __name__)
 PENDING = "mfa_pending"  # the password was right; the second factor is still to come
@@ -24,9 +25,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
-    from webapp.auth import account, admin, mfa  # noqa: F401 — registers their routes on bp
+    from webapp.auth import account, admin, discarded, mfa, users  # noqa: F401 — registers their routes on bp
 
     app.register_blueprint(bp)
+    app.before_request(users.password_first)
 
 
 @login_manager.user_loader
@@ -96,6 +98,7 @@ def throttled_page(template: str, result: LoginResult, **context):
 def finish_login(user: User, next_url: str | None):
     """Both factors are done: a fresh session, then on to where the user was going."""
     throttle.clear_after_login(user.username, client_address())
+    record_login(user.id)
     sessions.start(user)
     flash(f"欢迎，{user.display_name}。", "success")
     return redirect(safe_next(next_url))

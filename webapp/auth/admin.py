@@ -16,7 +16,7 @@ def admin_only(view):
     @login_required
     def wrapper(*args, **kwargs):
         if not policy.can(current_user, "manage_users"):
-            abort(403, description="只有管理员可以管理登录安全")
+            abort(403, description="只有管理员可以管理用户和登录安全")
         return view(*args, **kwargs)
 
     return wrapper

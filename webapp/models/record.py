@@ -126,7 +126,7 @@ class GuidanceRecord(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return vocabulary.RECORD_STATES.get(self.status, self.status)
 
     def to_interchange(self) -> dict[str, Any]:
         """The record in the SPEC §3 format (JSON-ready: ISO dates, Shanghai offsets)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
+from sqlalchemy import false as sa_false
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -57,6 +58,9 @@ class User(UserMixin, db.Model):
     mfa_pending_secret: Mapped[str | None] = mapped_column(String(64))  # shown on the set-up page
     mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code's time step is used once
+    # Set when an admin creates the user or resets the password: every page asks for a new one first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(back_populates="users", lazy="joined")
 

@@ -10,7 +10,7 @@ from webapp.http import already_moved, form_int, form_version, perform_action, r
 from webapp.records.forms import (
     CHOICES, form_from_interchange, new_form_values, officer_inputs, read_form, record_from_form,
 )
-from webapp.services import policy, queries
+from webapp.services import DomainError, policy, queries
 from webapp.services import records as svc
 from webapp.services.presenting import errors_by_field, group_findings
 
@@ -168,6 +168,34 @@ def void(record_id: int):
                           lambda record: svc.void_record(current_user, record.id, values["reason"], form_version()),
                           field="reason", values=values,
                           success=lambda record: f"已作废（文号 {record.number} 保留）。")
+
+
+def _confirmed(field: str, message: str):
+    """The confirmation box of a destructive action (the same question with or without JS)."""
+    if request.form.get(field) != "yes":
+        raise DomainError(message)
+
+
+@bp.post("/<id:record_id>/withdraw")
+def withdraw(record_id: int):
+    def call(record):
+        _confirmed("withdraw_confirm", "请勾选“确认撤回”：撤回后记录回到草稿，需重新提交")
+        return svc.withdraw_record(current_user, record.id, form_version())
+
+    return perform_action(record_id, "withdraw", call, field="withdraw_confirm", values={},
+                          success="已撤回，记录回到草稿：修改后可重新提交。")
+
+
+@bp.post("/<id:record_id>/discard")
+def discard(record_id: int):
+    def call(record):
+        _confirmed("discard_confirm", "请勾选“确认放弃”：放弃后草稿不再出现在列表和统计中")
+        return svc.discard_record(current_user, record.id, form_version())
+
+    return perform_action(record_id, "discard", call, field="discard_confirm", values={},
+                          success=lambda record: f"已放弃草稿 #{record.id}：它不再出现在列表和统计中；"
+                                                 "如需恢复，请联系管理员。",
+                          next_url=url_for("records.mine"))
 
 
 @bp.get("/mine")

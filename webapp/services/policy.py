@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from webapp.extensions import db
 from webapp.models import GuidanceRecord
@@ -19,6 +19,8 @@ from webapp.services import NotAllowed, NotFound
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database; larger ones cannot exist
 PUBLIC_STATUSES = frozenset({"filed", "closed", "voided"})
+# 放弃草稿: a draft that never had a number, out of every list and count; only admins open it (to restore).
+DISCARDED = "discarded"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Rule:
     own_unit: bool = False  # staff act only on their unit's records
     not_creator: bool = False  # nobody approves what they created
     reason: str = ""
+    creator_only: bool = False  # only the record's creator (撤回 their own submission)
 
 
 RECORD_ACTIONS: dict[str, Rule] = {
@@ -50,6 +53,10 @@ RECORD_ACTIONS: dict[str, Rule] = {
                    reason="只有本单位经办人可以添加附件"),
     "remove_attachment": Rule(frozenset({"staff"}), frozenset({"draft"}), own_unit=True,
                               reason="只有本单位经办人可以删除草稿的附件"),
+    "withdraw": Rule(frozenset({"staff"}), frozenset({"pending_review"}), own_unit=True, creator_only=True,
+                     reason="只有提交人本人可以在审查前撤回记录"),
+    "discard": Rule(frozenset({"staff"}), frozenset({"draft"}), own_unit=True,
+                    reason="只有本单位经办人可以放弃草稿"),
 }
 
 APP_ACTIONS: dict[str, frozenset[str]] = {
@@ -59,6 +66,7 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_register": frozenset({"staff", "reviewer", "admin", "viewer"}),
     "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
+    "restore_discarded": frozenset({"admin"}),  # 恢复已放弃的草稿
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.
@@ -73,17 +81,22 @@ MASKED_FIELDS: dict[str, dict[str, str]] = {
 
 
 def can_view(user, record) -> bool:
+    if record.status == DISCARDED:
+        return False  # admins see it on /admin/discarded only, so lists and this check agree
     if record.status in PUBLIC_STATUSES or user.role in SEES_ALL:
         return True
     return user.role in SEES_OWN_UNIT and record.owner_unit_id == user.unit_id
 
 
 def visible_condition(user):
-    """can_view as a WHERE clause (None: everything) for lists and counts; the API test checks they agree."""
+    """can_view as a WHERE clause for lists and counts; the API test checks they agree.
+    Discarded drafts are in no list, an admin's included: they open only from /admin/discarded."""
+    listed = GuidanceRecord.status != DISCARDED
     if user.role in SEES_ALL:
-        return None
+        return listed
     if user.role in SEES_OWN_UNIT:
-        return or_(GuidanceRecord.status.in_(PUBLIC_STATUSES), GuidanceRecord.owner_unit_id == user.unit_id)
+        return and_(listed, or_(GuidanceRecord.status.in_(PUBLIC_STATUSES),
+                                GuidanceRecord.owner_unit_id == user.unit_id))
     return GuidanceRecord.status.in_(PUBLIC_STATUSES)
 
 
@@ -96,6 +109,8 @@ def denial(user, action: str, record) -> str | None:
         return rule.reason
     if rule.not_creator and record.created_by_id == user.id:
         return "不能审查本人创建的记录：请由其他审核员审查"
+    if rule.creator_only and record.created_by_id != user.id:
+        return rule.reason
     return None  # a wrong state is a conflict (409), decided by the service, not a permission
 
 

@@ -43,7 +43,7 @@ def paginate(query, page: int, per_page: int) -> Page:
 
 
 def unit_records(unit_id: int, status: str | None):
-    query = select(Record).where(Record.owner_unit_id == unit_id)
+    query = select(Record).where(Record.owner_unit_id == unit_id, Record.status != policy.DISCARDED)
     if status:
         query = query.where(Record.status == status)
     return query.order_by(Record.updated_at.desc(), Record.id.desc())
@@ -51,8 +51,18 @@ def unit_records(unit_id: int, status: str | None):
 
 def unit_status_counts(unit_id: int) -> dict[str, int]:
     return dict(db.session.execute(
-        select(Record.status, func.count()).where(Record.owner_unit_id == unit_id)
+        select(Record.status, func.count()).where(Record.owner_unit_id == unit_id, Record.status != policy.DISCARDED)
         .group_by(Record.status)).all())
+
+
+def discarded_records():
+    """放弃的草稿, newest first: the admin's restore list (they are in no other list)."""
+    return select(Record).where(Record.status == policy.DISCARDED).order_by(Record.updated_at.desc(), Record.id.desc())
+
+
+def discarded_record(record_id: int) -> GuidanceRecord | None:
+    record = db.session.get(Record, record_id) if 0 < record_id <= policy.MAX_ID else None
+    return record if record is not None and record.status == policy.DISCARDED else None
 
 
 def review_queue():

@@ -13,16 +13,17 @@ from typing import Any, Mapping
 import rules
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
+from sqlalchemy import select
 
 from webapp.db_setup import write_transaction
 from webapp.extensions import db, settings
 from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
-from webapp.services import Conflict, DomainError
+from webapp.services import Conflict, DomainError, NotFound
 from webapp.services.audit import diff, record_event
 from webapp.services.documents import store_document_versions
 from webapp.services.numbering import allocate_number
-from webapp.services.policy import RECORD_ACTIONS, require, visible_record
+from webapp.services.policy import DISCARDED, MAX_ID, RECORD_ACTIONS, require, visible_record
 from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
 
 JSON_FIELDS = frozenset({"officers", "legal_basis", "admonition_conditions", "case", "project", "target"})
@@ -339,3 +340,52 @@ def _comment(comment: str | None, *, required: bool) -> str:
     if len(comment) > MAX_COMMENT:
         raise DomainError(f"审查意见不能超过 {MAX_COMMENT} 个字符")
     return comment
+
+
+# --- withdraw, discard, restore ----------------------------------------------------------------
+
+
+def withdraw_record(user: User, record_id: int, version: int | None = None) -> GuidanceRecord:
+    """撤回: the creator takes a submission back to draft before any reviewer has decided."""
+    with write_transaction():
+        record = _load(user, "withdraw", record_id)
+        _check_version(record, version)
+        before = _snapshot(record)
+        record.status = "draft"
+        _touch(record, user)
+        record_event(entity="record", entity_id=record.id, action="withdraw", user_id=user.id,
+                     changes=diff(before, _snapshot(record)), note="审查前撤回，退回草稿")
+    return record
+
+
+def discard_record(user: User, record_id: int, version: int | None = None) -> GuidanceRecord:
+    """放弃草稿: a draft that never had a number leaves every list and count; the row and its
+    audit trail stay, and an admin can restore it."""
+    with write_transaction():
+        record = _load(user, "discard", record_id)
+        if record.number is not None:  # a numbered record is voided (作废), never discarded
+            raise Conflict("已编号的记录不能放弃，只能作废。")
+        _check_version(record, version)
+        before = _snapshot(record)
+        record.status = DISCARDED
+        _touch(record, user)
+        record_event(entity="record", entity_id=record.id, action="discard", user_id=user.id,
+                     changes=diff(before, _snapshot(record)))
+    return record
+
+
+def restore_record(user: User, record_id: int) -> GuidanceRecord:
+    """An admin brings a discarded draft back (to its unit's drafts)."""
+    require(user, "restore_discarded")
+    with write_transaction():
+        record = db.session.scalar(select(GuidanceRecord).where(GuidanceRecord.id == record_id)
+                                   .with_for_update().execution_options(populate_existing=True)) \
+            if 0 < record_id <= MAX_ID else None
+        if record is None or record.status != DISCARDED:
+            raise NotFound("没有这份已放弃的草稿（可能已被恢复）")
+        before = _snapshot(record)
+        record.status = "draft"
+        _touch(record, user)
+        record_event(entity="record", entity_id=record.id, action="restore", user_id=user.id,
+                     changes=diff(before, _snapshot(record)))
+    return record
