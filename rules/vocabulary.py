@@ -208,3 +208,10 @@ FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
 JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 # The upload form's fields and the archive form's.
 FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}
+
+# 抽查 (issue 12.3): a reviewer's conclusion on a record filed without legal review.
+SPOT_CHECK_RESULT = {"clean": "无误", "problem": "有问题"}
+AUDIT_ACTIONS.update({"spot_check_draw": "抽中抽查", "spot_check": "作出抽查结论"})
+# 待办提醒 (issue 13): what the home page and GET /api/v1/alerts report.
+ALERT_KINDS = {"follow_up": "回访提醒", "returned": "被退回修改", "review_waiting": "等待审查",
+               "spot_check_waiting": "等待抽查", "spot_check_problem": "抽查发现问题"}

@@ -43,6 +43,9 @@ FIGURE_NOTES = {
     "turnaround_p90": "九成审查在此工作日数内作出决定",
     "adoption_rate": "（已采纳 ＋ 部分采纳）÷ 办结且有反馈结果数",
 }
+# 抽查 figures (issue 12.3): Stats.spot_checks keys → labels; unknown keys show as they are.
+SPOT_CHECK_LABELS = {"drawn": "抽取数", "checked": "已抽查数", "clean": vocab.SPOT_CHECK_RESULT["clean"],
+                     "problem": vocab.SPOT_CHECK_RESULT["problem"]}
 BREAKDOWN_TITLES = {
     "by_method": ("按" + vocab.FIELD_LABELS["method"], vocab.FIELD_LABELS["method"]),
     "by_stage": ("按" + vocab.FIELD_LABELS["stage"], vocab.FIELD_LABELS["stage"]),
@@ -279,6 +282,11 @@ def breakdown_rows(stats: Stats, name: str) -> list[tuple[str, int]]:
     if name == "by_month":
         return [(f"{month}月", count) for month, count in counts.items()]
     return list(counts.items())
+
+
+def spot_check_rows(stats: Stats) -> list[tuple[str, int]]:
+    """The 抽查 figures as (label, count) rows; empty when the section is hidden."""
+    return [(SPOT_CHECK_LABELS.get(key, key), count) for key, count in (stats.spot_checks or {}).items()]
 
 
 def top_rows(rows: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:

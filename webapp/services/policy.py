@@ -59,6 +59,7 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_register": frozenset({"staff", "reviewer", "admin", "viewer"}),
     "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
+    "spot_check": frozenset({"reviewer", "admin"}),  # 抽查: the queue and its conclusions
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.
