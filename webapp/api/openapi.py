@@ -112,8 +112,9 @@ def document() -> dict[str, Any]:
             "responses": {"200": {"description": "提醒列表；level 为 red（已逾期或等待超过 5 个工作日）、"
                                                  "amber（7 日内到期或等待超过 3 个工作日）、info",
                                   "content": {"application/json": {"schema": _ALERTS_SCHEMA}}},
-                          "401": {"description": ERRORS[401],
-                                  "content": {"application/json": {"schema": out(s.Error)}}}}}},
+                          **{str(code): {"description": ERRORS[code],
+                                         "content": {"application/json": {"schema": out(s.Error)}}}
+                             for code in (400, 401)}}}},
         "/api/v1/records/{record_id}": {
             "get": {"operationId": "get_record", "summary": "一条记录：§3 内容、状态、文号、报告、操作记录",
                     "parameters": [record_id], "responses": answers(200, s.RecordDetail, 404)},
