@@ -29,12 +29,13 @@ def work(app):
         for subject, days in (("临时用地到期复垦回访", 3), ("土地复垦方案落实回访", -2)):
             record = svc.create_draft(staff, valid_record(subject=subject), submit=True)
             record.follow_up_due = today + timedelta(days=days)
+            db.session.commit()
             due[subject] = record.id
-        db.session.commit()
         problem = svc.create_draft(staff, valid_record(subject="设施农业用地备案指导"), submit=True)
         checks = {}
-        for record_id in (problem.id, svc.create_draft(staff2, valid_record(subject="矿山地质环境恢复治理指导", unit="执法监督科"),
-                                                      submit=True).id):
+        other = svc.create_draft(staff, valid_record(subject="矿山地质环境恢复治理指导"), submit=True)
+        assert (problem.status, other.status) == ("filed", "filed")
+        for record_id in (problem.id, other.id):
             check = db.session.query(SpotCheck).filter_by(record_id=record_id).one_or_none()
             if check is None:
                 check = SpotCheck(record_id=record_id, draw_value=0.05, rate=0.1)
@@ -42,12 +43,12 @@ def work(app):
                 db.session.commit()
             checks[record_id] = check.id
         spot_checks.conclude_spot_check(reviewer, checks[problem.id], "problem", "告知当事人自愿原则的记载不完整")
-        for subject, days in (("采矿权延续登记指导", 10), ("不动产登记资料更正指导", 1)):
+        for subject, days in (("采矿权延续登记指导", 10), ("建设项目用地预审指导", 6), ("不动产登记资料更正指导", 1)):
             record = svc.create_draft(staff2, valid_record(subject=subject, content="必须整改。", unit="执法监督科"),
                                       submit=True)
             assert record.status == "pending_review"
             record.submitted_at = datetime.now(SHANGHAI) - timedelta(days=days)
-        db.session.commit()
+            db.session.commit()
         waiting_check = [cid for rid, cid in checks.items() if rid != problem.id][0]
     return {"problem_record": problem.id, "waiting_check": waiting_check, **due}
 
@@ -78,7 +79,7 @@ def test_journey_staff_home_shows_returned_follow_ups_and_findings(page, live_se
 def test_journey_reviewer_home_and_spot_check_queue(page, live_server, work, screenshot, assert_accessible):
     login(page, live_server, "reviewer")
     todo = page.locator("section.todo")
-    expect(todo.get_by_role("link", name="2 条：待审查")).to_be_visible()  # other units' records, counted
+    expect(todo.get_by_role("link", name="3 条：待审查")).to_be_visible()  # other units' records, counted
     waiting = page.locator("#waiting-title + ul")
     expect(waiting.locator("li").first).to_contain_text("采矿权延续登记指导")
     expect(waiting.locator("li").first).to_contain_text("超过")  # the level in words, not colour alone
