@@ -195,3 +195,13 @@ def test_home_viewer_shows_recent_filings(app, client, auth):
     assert "最近备案" in page and "临时用地到期复垦提醒" in page
     assert 'href="/register?status=filed"' in page
     assert "status=draft" not in page  # a viewer never sees drafts, not even their count
+
+
+def test_review_queue_shows_each_records_age_in_working_days(app, client, auth, pinned_today):
+    with app.app_context():
+        _pending(user("staff"), datetime(2026, 12, 10, 10, tzinfo=SHANGHAI))  # Thursday
+    auth.login("reviewer")
+    page = client.get("/review").get_data(as_text=True)
+    assert "已等待 7 个工作日" in page and "超过 5 个工作日" in page
+    partial = client.get("/review", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and "已等待 7 个工作日" in partial

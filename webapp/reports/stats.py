@@ -14,6 +14,7 @@ from typing import Any
 
 from rules import vocabulary as vocab
 from webapp.pdf.formatting import SHANGHAI
+from webapp.services.calendar import default_calendar
 
 MONTHS = tuple(range(1, 13))
 OTHERS = vocab.PROJECT_KIND["other"]  # the 其他 bar that sums the rest
@@ -39,7 +40,7 @@ FIGURE_LABELS = {
 FIGURE_NOTES = {
     "review_share": "送法制审查数 ÷ 已提交数",
     "return_rate": "审查退回数 ÷ 审查决定数",
-    "turnaround_median": "提交至审查决定，按工作日（周一至周五）计",
+    "turnaround_median": "提交至审查决定，按工作日计（除去法定节假日，含调休上班日）",
     "turnaround_p90": "九成审查在此工作日数内作出决定",
     "adoption_rate": "（已采纳 ＋ 部分采纳）÷ 办结且有反馈结果数",
 }
@@ -189,8 +190,8 @@ _DAY = timedelta(days=1)
 
 
 def is_working_day(day: date) -> bool:
-    """Monday to Friday. (Statutory holidays and make-up working days are a later issue.)"""
-    return day.weekday() < 5
+    """Monday to Friday, less public holidays, plus 调休 workdays (webapp/data/holidays.toml)."""
+    return default_calendar().is_working_day(day)
 
 
 def working_days_between(start: datetime, end: datetime) -> float:

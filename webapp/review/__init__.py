@@ -25,8 +25,11 @@ def queue():
     policy.require(current_user, "review_queue")
     page = queries.paginate(queries.review_queue(), request.args.get("page", 1, type=int),
                             current_app.config["PAGE_SIZE"])
+    today = alerts.today_in_shanghai()
     return render_page_or_partial("review/queue.html", "review/_queue.html", page=page,
-                                  group_findings=group_findings)
+                                  group_findings=group_findings,
+                                  age_of=lambda record: alerts.review_age(record.submitted_at, today),
+                                  level_of=alerts.review_level)
 
 
 @bp.post("/records/<id:record_id>/approve")

@@ -102,11 +102,16 @@ def review_waiting(today: date) -> list[Alert]:
         .where(Record.status == "pending_review").order_by(Record.submitted_at, Record.id)).all()
     alerts = []
     for row in rows:
-        since = _local_date(row.submitted_at) or today
-        age = max(0, working_days_between(since, today))
-        alerts.append(Alert("review_waiting", row.id, None, review_level(age), since=since, age=age,
-                            subject=row.subject))
+        age = review_age(row.submitted_at, today)
+        alerts.append(Alert("review_waiting", row.id, None, review_level(age),
+                            since=_local_date(row.submitted_at) or today, age=age, subject=row.subject))
     return alerts
+
+
+def review_age(submitted_at: datetime | None, today: date) -> int:
+    """Working days a submitted record has waited: submitted Friday, Monday it has waited 1."""
+    since = _local_date(submitted_at) or today
+    return max(0, working_days_between(since, today))
 
 
 def spot_checks_waiting() -> list[Alert]:
