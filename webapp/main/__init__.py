@@ -29,7 +29,8 @@ def home():
             follow_ups=alerts.follow_ups(current_user.unit_id, today),
             problems=alerts.spot_check_problems(current_user.unit_id))
     else:
-        context["counts"] = todo.bureau_status_counts(current_user)
+        context.update(counts=todo.bureau_status_counts(current_user),
+                       shown_statuses=todo.visible_statuses(current_user))
     if role in ("reviewer", "admin"):
         context.update(waiting=alerts.review_waiting(today), spot_waiting=alerts.spot_checks_waiting())
     if role == "admin":

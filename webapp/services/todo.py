@@ -1,6 +1,7 @@
 """The home pages' reads (issue 13): counts per role, each answerable by a filtered list."""
 from __future__ import annotations
 
+from rules import vocabulary as vocab
 from sqlalchemy import func, select
 
 from webapp.extensions import db
@@ -10,6 +11,11 @@ from webapp.services import policy
 
 Record = GuidanceRecord
 RECENT_FILINGS = 10
+
+
+def visible_statuses(user) -> list[str]:
+    """The states whose records `user` may list across the bureau, in workflow order."""
+    return [key for key in vocab.STATUS if user.role in policy.SEES_ALL or key in policy.PUBLIC_STATUSES]
 
 
 def bureau_status_counts(user) -> dict[str, int]:
