@@ -11,7 +11,7 @@ from rules.model import SHANGHAI
 from tests.e2e.conftest import login
 from tests.webapp.records_data import user, valid_record
 from webapp.extensions import db
-from webapp.models import GuidanceRecord, SpotCheck
+from webapp.models import SpotCheck
 from webapp.services import records as svc
 from webapp.services import spot_checks
 

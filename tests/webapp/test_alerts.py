@@ -9,7 +9,7 @@ from rules.model import SHANGHAI
 
 from tests.webapp.records_data import user, valid_record
 from webapp.extensions import db
-from webapp.models import GuidanceRecord, SpotCheck
+from webapp.models import SpotCheck
 from webapp.services import alerts
 from webapp.services import records as svc
 from webapp.services import spot_checks

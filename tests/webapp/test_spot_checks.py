@@ -157,7 +157,8 @@ def test_spot_check_page_lists_the_queue_and_records_a_finding(app, client, auth
     page = client.get("/review/spot-checks").get_data(as_text=True)
     assert f'action="/review/spot-checks/{check_id}"' in page and "临时用地复垦指导0" in page
     token = auth.csrf_token()
-    refused = client.post(f"/review/spot-checks/{check_id}", data={"csrf_token": token, "result": "problem", "note": ""})
+    refused = client.post(f"/review/spot-checks/{check_id}",
+                          data={"csrf_token": token, "result": "problem", "note": ""})
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert f'href="#sc-{check_id}-note"' in body and 'id="sc-{}-note-error"'.format(check_id) in body
