@@ -234,3 +234,10 @@ USER_AUDIT_ACTIONS = {"create": "创建用户", "update": "修改用户", "enabl
 # The confirmation boxes of 撤回 and 放弃草稿 (asked the same way with or without JavaScript).
 CONFIRMATIONS = {"withdraw_confirm": "确认撤回：记录回到草稿，审查员不再看到它，修改后需重新提交",
                  "discard_confirm": "确认放弃：草稿不再出现在列表和统计中（审计记录保留，管理员可恢复）"}
+
+# 抽查 (issue 12.3): a reviewer's conclusion on a record filed without legal review.
+SPOT_CHECK_RESULT = {"clean": "无误", "problem": "有问题"}
+AUDIT_ACTIONS.update({"spot_check_draw": "抽中抽查", "spot_check": "作出抽查结论"})
+# 待办提醒 (issue 13): what the home page and GET /api/v1/alerts report.
+ALERT_KINDS = {"follow_up": "回访提醒", "returned": "被退回修改", "review_waiting": "等待审查",
+               "spot_check_waiting": "等待抽查", "spot_check_problem": "抽查发现问题"}

@@ -61,6 +61,8 @@ def make_app(database_url: str, instance_path: Path, **overrides):
         "MFA_REQUIRED_ROLES": (),
         # No backup is ever taken in a test; tests/webapp/test_healthz.py checks the backup's age.
         "BACKUP_MAX_AGE_HOURS": 0,
+        # No 抽查 draw behind a test's back (it adds an audit event); tests/webapp/test_spot_checks.py sets a rate.
+        "SPOT_CHECK_RATE": 0.0,
     }
     config.update(overrides)
     return create_app(config, instance_path=str(instance_path))

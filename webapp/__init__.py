@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from webapp.config import (
     DEFAULTS,
     StartupError,
+    check_review_settings,
     ensure_instance_folder,
     load_or_create_secret_key,
     normalise_database_url,
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.config["FILES_FOLDER"] = os.path.join(app.instance_path, app.config.get("FILES_FOLDER") or "files")
     app.config["NUMBER_JOURNAL"] = os.path.join(app.instance_path, app.config.get("NUMBER_JOURNAL") or "numbers.journal")
     _check_font(app)
+    check_review_settings(app.config)
 
     from webapp import db_setup, errors
     from webapp.extensions import csrf, db, htmx, login_manager, migrate

@@ -68,7 +68,24 @@ DEFAULTS = {
     # PostgreSQL and several app machines, a path all of them share.
     "NUMBER_JOURNAL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Who reviews what (issue 12.3): "flagged" sends only records with warnings to 政策法规科 and
+    # draws SPOT_CHECK_RATE of the others into the 抽查 queue; "all" sends every record to review.
+    "REVIEW_POLICY": "flagged",
+    "SPOT_CHECK_RATE": 0.10,
+    # The draw's key (HMAC): None uses SECRET_KEY, so a draw can be replayed on this installation.
+    "SPOT_CHECK_SEED": None,
 }
+
+REVIEW_POLICIES = ("flagged", "all")
+
+
+def check_review_settings(config) -> None:
+    """REVIEW_POLICY and SPOT_CHECK_RATE are read on every submit: refuse bad values at start-up."""
+    if config.get("REVIEW_POLICY") not in REVIEW_POLICIES:
+        raise StartupError(f"REVIEW_POLICY 应为 flagged 或 all，当前为 {config.get('REVIEW_POLICY')!r}")
+    rate = config.get("SPOT_CHECK_RATE")
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise StartupError(f"SPOT_CHECK_RATE 应为 0 至 1 之间的小数（如 0.1 表示 10%），当前为 {rate!r}")
 
 
 def ensure_instance_folder(path: str) -> None:

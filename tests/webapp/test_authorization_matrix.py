@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests.conftest import AuthActions
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
-from webapp.models import GuidanceRecord, User
+from webapp.models import GuidanceRecord, SpotCheck, User
 from webapp.services import attachments, jobs, queries
 from webapp.services import records as svc
 from tests.webapp.archive_data import image_bytes
@@ -59,6 +59,8 @@ MATRIX = {
     "review.return_": [("POST", "/records/{pending}/return", row(L, D, D, O, O, D))],
     "rules_page.index": [("GET", "/rules", row(L, O, O, O, O, O)), ("GET", "/rules?q=回访", row(L, O, O, O, O, O))],
     "rules_page.handout": [("GET", "/rules.pdf", row(L, O, O, O, O, O))],
+    "review.spot_checks": [("GET", "/review/spot-checks", row(L, D, D, O, O, D))],
+    "review.conclude_spot_check": [("POST", "/review/spot-checks/{spot}", row(L, D, D, O, O, D))],
     "documents.guidance_document": [("GET", "/records/{draft}/document.pdf", row(L, O, D, O, O, D)),
                                     ("GET", "/records/{filed}/document.pdf", row(L, O, O, O, O, O))],
     "documents.opinion_letter": [("GET", "/records/{pending}/opinion.pdf", row(L, O, D, O, O, D)),
@@ -127,6 +129,12 @@ def records(app):
         ids["draft_att"] = attachments.add_attachment(staff, draft.id, image_bytes(), "a.jpg", "site_photo").attachment.id
         ids["filed_att"] = attachments.add_attachment(staff, filed.id, image_bytes("PNG"), "b.png", "other").attachment.id
         ids["filed_doc"] = queries.document_versions(filed.id)[0].id
+        spot = db.session.scalar(select(SpotCheck).where(SpotCheck.record_id == filed.id))
+        if spot is None:  # the draw did not pick it: put it in the 抽查 queue by hand
+            spot = SpotCheck(record_id=filed.id, draw_value=0.5, rate=1.0)
+            db.session.add(spot)
+            db.session.commit()
+        ids["spot"] = spot.id
         ids["job"] = jobs.enqueue_job(db.session.scalar(select(User).where(User.username == "reviewer")),
                                       "archive", {"year": 2026, "unit": None}).id
         assert db.session.get(GuidanceRecord, ids["pending"]).status == "pending_review"
@@ -177,6 +185,7 @@ API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MAT
     "api.create_record": [("POST", "/api/v1/records", "records.create", 0)],
     "api.list_records": [("GET", "/api/v1/records", "register.index", 0)],
     "api.stats": [("GET", "/api/v1/stats", "stats.index", 0)],
+    "api.list_alerts": [("GET", "/api/v1/alerts", "main.home", 0)],
     "api.get_record": [("GET", "/api/v1/records/{draft}", "records.view", 0),
                        ("GET", "/api/v1/records/{pending}", "records.view", 1),
                        ("GET", "/api/v1/records/{filed}", "records.view", 2)],

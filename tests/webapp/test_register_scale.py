@@ -20,7 +20,7 @@ from tests.webapp.records_data import user
 from webapp.extensions import db
 from webapp.models import CatalogItem, GuidanceRecord, ReviewDecision, Unit, User
 from webapp.reports.stats import GoodPractice, Stats, percentile, working_days_between
-from webapp.services import queries, statistics
+from webapp.services import calendar, queries, statistics
 from webapp.services.register_filter import RecordFilter
 
 UNITS = ("自然资源开发利用科", "执法监督科", "耕地保护监督科")
@@ -284,11 +284,11 @@ def test_register_plans_never_read_the_table_through_the_visibility_condition(ap
 
 
 def _working_days_day_by_day(start: datetime, end: datetime) -> float:
-    """The definition, one calendar day at a time (Shanghai wall clock, Monday to Friday)."""
+    """The definition, one calendar day at a time (Shanghai wall clock, working days of the calendar)."""
     a, b = start.astimezone(SHANGHAI).replace(tzinfo=None), end.astimezone(SHANGHAI).replace(tzinfo=None)
     total, day = timedelta(), a.date()
     while b > a and day <= b.date():
-        if day.weekday() < 5:
+        if calendar.is_working_day(day):
             midnight = datetime(day.year, day.month, day.day)
             total += min(b, midnight + timedelta(days=1)) - max(a, midnight)
         day += timedelta(days=1)

@@ -19,7 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import openapi, records, stats, users  # noqa: F401 — registers the routes
+    from webapp.api import alerts, openapi, records, stats, users  # noqa: F401 — registers the routes
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

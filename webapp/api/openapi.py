@@ -27,6 +27,18 @@ ERRORS = {
     422: "记录有必须修改的问题：findings 列出每一项",
 }
 OUTPUT = "serialization"
+_DAY_OR_NULL = {"type": ["string", "null"], "format": "date"}
+_ALERTS_SCHEMA = {"type": "array", "items": {
+    "type": "object", "required": ["kind", "record_id", "due", "level"],
+    "properties": {
+        "kind": {"type": "string", "enum": list(vocab.ALERT_KINDS), "description": "提醒类别"},
+        "record_id": {"type": "integer", "description": "记录编号"},
+        "due": {**_DAY_OR_NULL, "description": "回访期限（仅 follow_up）"},
+        "level": {"type": "string", "enum": ["red", "amber", "info"]},
+        "since": {**_DAY_OR_NULL, "description": "退回、提交、抽取或作出抽查结论的日期"},
+        "age_working_days": {"type": ["integer", "null"], "description": "已等待审查的工作日数"},
+        "note": {"type": ["string", "null"], "description": "审查意见或抽查说明"},
+        "subject": {"type": ["string", "null"], "description": vocab.FIELD_LABELS["subject"]}}}}
 INPUT = "validation"
 
 
@@ -96,6 +108,14 @@ def document() -> dict[str, Any]:
                           **{str(code): {"description": ERRORS[code],
                                          "content": {"application/json": {"schema": out(s.Error)}}}
                              for code in (400, 401, 403)}}}},
+        "/api/v1/alerts": {"get": {
+            "operationId": "alerts", "summary": "调用者的待办提醒（同首页）：回访到期、被退回、等待审查、抽查",
+            "responses": {"200": {"description": "提醒列表；level 为 red（已逾期或等待超过 5 个工作日）、"
+                                                 "amber（7 日内到期或等待超过 3 个工作日）、info",
+                                  "content": {"application/json": {"schema": _ALERTS_SCHEMA}}},
+                          **{str(code): {"description": ERRORS[code],
+                                         "content": {"application/json": {"schema": out(s.Error)}}}
+                             for code in (400, 401)}}}},
         "/api/v1/records/{record_id}": {
             "get": {"operationId": "get_record", "summary": "一条记录：§3 内容、状态、文号、报告、操作记录",
                     "parameters": [record_id], "responses": answers(200, s.RecordDetail, 404)},

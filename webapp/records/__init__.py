@@ -110,7 +110,10 @@ def _flash_submitted(record, report: dict) -> None:
         flash(f"规则检查通过，已备案：{record.number}。", "success")
     else:
         warnings = sum(1 for f in report["findings"] if f["severity"] == "warning")
-        flash(f"已提交，有 {warnings} 项提示需政策法规科审查，状态：待审查。", "info")
+        if warnings:
+            flash(f"已提交，有 {warnings} 项提示需政策法规科审查，状态：待审查。", "info")
+        else:  # REVIEW_POLICY = "all"
+            flash("规则检查通过，已提交政策法规科审查，状态：待审查。", "info")
 
 
 @bp.post("/validate")

@@ -16,7 +16,7 @@ from webapp.pdf.formatting import cn_date, cn_datetime
 from webapp.pdf.render import html_to_pdf, render_html
 
 from .charts import bar_chart_svg, hbar_chart_svg, line_chart_svg
-from .stats import BREAKDOWN_TITLES, Stats, breakdown_rows, figures, top_rows
+from .stats import BREAKDOWN_TITLES, Stats, breakdown_rows, figures, spot_check_rows, top_rows
 
 CHART_LIMIT = 12  # bars in a unit or 领域 chart; the table beside it lists every entry
 STATS_TITLE = "行政指导工作统计"
@@ -102,7 +102,7 @@ def stats_html(stats: Stats, *, bureau: str, font: FontConfig) -> str:
              "reason": item.reason, "marked": cn_date(item.marked_at)}
             for item in stats.good_practice
         ],
-        spot_checks=stats.spot_checks,
+        spot_checks=dict(spot_check_rows(stats)) if stats.spot_checks is not None else None,
     )
 
 
@@ -190,7 +190,7 @@ def _write_stats_sheet(workbook, stats: Stats, bureau: str) -> None:
     if stats.spot_checks is not None:
         row += 2
         sheet.write_string(row, 0, "抽查", bold)
-        for label, count in stats.spot_checks.items():
+        for label, count in spot_check_rows(stats):
             row += 1
             text(row, 0, label)
             sheet.write_number(row, 1, count, number_formats["count"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from rules import vocabulary as vocab
 from webapp.pdf.formatting import SHANGHAI
+from webapp.services.calendar import default_calendar
 
 MONTHS = tuple(range(1, 13))
 OTHERS = vocab.PROJECT_KIND["other"]  # the 其他 bar that sums the rest
@@ -39,10 +40,13 @@ FIGURE_LABELS = {
 FIGURE_NOTES = {
     "review_share": "送法制审查数 ÷ 已提交数",
     "return_rate": "审查退回数 ÷ 审查决定数",
-    "turnaround_median": "提交至审查决定，按工作日（周一至周五）计",
+    "turnaround_median": "提交至审查决定，按工作日计（除去法定节假日，含调休上班日）",
     "turnaround_p90": "九成审查在此工作日数内作出决定",
     "adoption_rate": "（已采纳 ＋ 部分采纳）÷ 办结且有反馈结果数",
 }
+# 抽查 figures (issue 12.3): Stats.spot_checks keys → labels; unknown keys show as they are.
+SPOT_CHECK_LABELS = {"drawn": "抽取数", "checked": "已抽查数", "clean": vocab.SPOT_CHECK_RESULT["clean"],
+                     "problem": vocab.SPOT_CHECK_RESULT["problem"]}
 BREAKDOWN_TITLES = {
     "by_method": ("按" + vocab.FIELD_LABELS["method"], vocab.FIELD_LABELS["method"]),
     "by_stage": ("按" + vocab.FIELD_LABELS["stage"], vocab.FIELD_LABELS["stage"]),
@@ -186,8 +190,8 @@ _DAY = timedelta(days=1)
 
 
 def is_working_day(day: date) -> bool:
-    """Monday to Friday. (Statutory holidays and make-up working days are a later issue.)"""
-    return day.weekday() < 5
+    """Monday to Friday, less public holidays, plus 调休 workdays (webapp/data/holidays.toml)."""
+    return default_calendar().is_working_day(day)
 
 
 def working_days_between(start: datetime, end: datetime) -> float:
@@ -279,6 +283,11 @@ def breakdown_rows(stats: Stats, name: str) -> list[tuple[str, int]]:
     if name == "by_month":
         return [(f"{month}月", count) for month, count in counts.items()]
     return list(counts.items())
+
+
+def spot_check_rows(stats: Stats) -> list[tuple[str, int]]:
+    """The 抽查 figures as (label, count) rows; empty when the section is hidden."""
+    return [(SPOT_CHECK_LABELS.get(key, key), count) for key, count in (stats.spot_checks or {}).items()]
 
 
 def top_rows(rows: list[tuple[str, int]], limit: int) -> list[tuple[str, int]]:

@@ -67,6 +67,7 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "view_register": frozenset({"staff", "reviewer", "admin", "viewer"}),
     "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
     "restore_discarded": frozenset({"admin"}),  # 恢复已放弃的草稿
+    "spot_check": frozenset({"reviewer", "admin"}),  # 抽查: the queue and its conclusions
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.

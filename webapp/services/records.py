@@ -19,7 +19,7 @@ from webapp.db_setup import write_transaction
 from webapp.extensions import db, settings
 from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
-from webapp.services import Conflict, DomainError, NotFound
+from webapp.services import Conflict, DomainError, NotFound, spot_checks
 from webapp.services.audit import diff, record_event
 from webapp.services.documents import store_document_versions
 from webapp.services.numbering import allocate_number
@@ -196,15 +196,17 @@ def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
     record.ruleset_version = report.ruleset
     record.submitted_at = now_utc()
     _touch(record, user)
-    if report.outcome == "review":
+    if report.outcome == "review" or spot_checks.reviews_everything():
         record.status = "pending_review"
+        note = (f"{len(report.warnings)} 项提示，送政策法规科审查" if report.outcome == "review"
+                else "规则检查通过；按审查制度（全部审查），送政策法规科审查")
         record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
-                     changes=diff(before, _snapshot(record)),
-                     note=f"{len(report.warnings)} 项提示，送政策法规科审查")
+                     changes=diff(before, _snapshot(record)), note=note)
     else:
         record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
                      changes={}, note="规则检查通过，直接备案")
         _file(record, user, report, before)
+        spot_checks.draw_for_filing(record, user)
 
 
 def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:

@@ -16,6 +16,7 @@ from webapp.models import CatalogItem, GuidanceRecord, ReviewDecision, Unit
 from webapp.models.record import RegisterTally
 from webapp.reports.stats import GoodPractice, Stats, percentile, working_days_between
 from webapp.services.register_filter import without_index
+from webapp.services.spot_checks import year_figures as spot_check_figures
 
 Record = GuidanceRecord
 GIVEN = ("filed", "closed")
@@ -115,6 +116,7 @@ def year_stats(year: int, unit: str | None = None, *, now: datetime | None = Non
         turnaround_median=percentile(turnaround, 50), turnaround_p90=percentile(turnaround, 90),
         good_practice=[GoodPractice(r.id, r.number, r.subject or "", r.name, r.good_practice_reason or "",
                                     r.good_practice_at) for r in good],
+        spot_checks=spot_check_figures(scope),
     )
 
 

@@ -11,7 +11,7 @@ from rules.model import SHANGHAI
 from webapp.htmx import render_page_or_partial
 from webapp.http import file_response, pdf_response
 from webapp.reports.documents import scope_text, stats_charts, stats_pdf, stats_title, stats_xlsx
-from webapp.reports.stats import figures
+from webapp.reports.stats import figures, spot_check_rows
 from webapp.services import policy, queries, statistics
 from webapp.services.documents import document_font
 
@@ -35,7 +35,8 @@ def index():
     return render_page_or_partial(
         "stats/index.html", "stats/_figures.html", stats=stats, errors=errors, title=stats_title(stats),
         scope=scope_text(stats), figures=figures(stats), charts=stats_charts(stats, font=document_font()),
-        units=queries.unit_names(), years=range(datetime.now(SHANGHAI).year + 1, statistics.first_year() - 1, -1))
+        units=queries.unit_names(), years=range(datetime.now(SHANGHAI).year + 1, statistics.first_year() - 1, -1),
+        spot_check_rows=spot_check_rows)
 
 
 def _refuse(errors):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from webapp.pdf.formatting import SHANGHAI
 from webapp.reports import breakdown_rows, figures, percentile, working_days_between
 from webapp.reports.stats import top_rows
+from webapp.services.calendar import default_calendar
 
 from .conftest import make_stats
 
@@ -61,7 +62,18 @@ def test_working_days_add_up_over_consecutive_spans(three):
     whole = working_days_between(a, c)
     assert whole == pytest.approx(working_days_between(a, b) + working_days_between(b, c))
     calendar_days = (c - a) / timedelta(days=1)
-    assert calendar_days * 5 / 7 - 2 <= whole <= calendar_days
+    # Weekends take 2 days in 7 (± 2 at the ends); each public holiday on a weekday takes one more.
+    holidays = sum(1 for day in default_calendar().off if day.weekday() < 5 and a.date() <= day <= c.date())
+    assert calendar_days * 5 / 7 - 2 - holidays <= whole <= calendar_days
+
+
+def test_working_days_skip_public_holidays_and_count_make_up_days():
+    # Friday 2026-02-13 16:00 → Tuesday 2026-02-24 10:00: the rest of Friday (8 h), the make-up
+    # Saturday 2-14 (24 h), nothing for 春节 2-15…2-23, then 10 h of 2-24.
+    start = datetime(2026, 2, 13, 16, tzinfo=SHANGHAI)
+    assert working_days_between(start, datetime(2026, 2, 24, 10, tzinfo=SHANGHAI)) == pytest.approx((8 + 24 + 10) / 24)
+    # 国庆节 2025 (10-01…10-08): a week-long holiday counts as no time at all.
+    assert working_days_between(datetime(2025, 10, 1, 9), datetime(2025, 10, 8, 17)) == 0
 
 
 def test_stats_put_breakdowns_in_display_order_and_fill_missing_keys():
