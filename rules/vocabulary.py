@@ -208,3 +208,13 @@ FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
 JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 # The upload form's fields and the archive form's.
 FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}
+# The record page's own words for workflow and technical fields, and the warning reason input.
+RECORD_LABELS.update({
+    "owner_unit": "填报单位", "created_by": "填报人", "submitted_at": "记录提交时间",
+    "filed_at": "记录备案时间", "closed_at": "记录办结时间", "voided_at": "记录作废时间",
+    "void_reason": "作废理由", "id": "系统记录号",
+    "version": "版本", "ruleset_version": "规则版本", "technical": "技术信息",
+    "warning_reason": "说明理由",
+})
+# Audit fields that are bookkeeping, not content: shown only inside the 技术信息 fold.
+TECHNICAL_FIELDS = ("document_sha256", "ruleset_version", "version")

@@ -196,3 +196,16 @@ def test_missing_parts_of_a_group_are_one_finding_listing_them():
     revisit = [f for f in case.findings if f.rule == "lawful.case-revisit"]
     assert [f.field for f in revisit] == ["case"]
     assert "行政处罚决定书文号、回访案件类型、案件办结日期" in revisit[0].message
+
+
+def test_catalog_resolves_a_code_a_code_with_name_or_a_unique_name():
+    catalog = load_catalog()
+    assert catalog.resolve("zd-td-03") == ("ZD-TD-03", ())
+    assert catalog.resolve("ZD-TD-03 临时用地使用及期满复垦归还提示") == ("ZD-TD-03", ())
+    assert catalog.resolve("临时用地使用及期满复垦归还提示") == ("ZD-TD-03", ())
+    assert catalog.resolve("临时用地") == ("ZD-TD-03", ())  # part of one name only
+    code, candidates = catalog.resolve("政策指引")
+    assert code is None and len(candidates) > 1 and all("政策指引" in i.name for i in candidates)
+    assert catalog.resolve("没有这个事项") == (None, ())
+    twins = Catalog([{"code": "A-1", "name": "同名事项"}, {"code": "A-2", "name": "同名事项"}])
+    assert [i.code for i in twins.resolve("同名事项")[1]] == ["A-1", "A-2"]
