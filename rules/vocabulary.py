@@ -217,4 +217,4 @@ RECORD_LABELS.update({
     "warning_reason": "说明理由",
 })
 # Audit fields that are bookkeeping, not content: shown only inside the 技术信息 fold.
-TECHNICAL_FIELDS = ("document_sha256", "ruleset_version", "version")
+TECHNICAL_FIELDS = ("document_sha256", "sha256", "ruleset_version", "version")

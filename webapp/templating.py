@@ -1,6 +1,7 @@
 """Template globals and filters: navigation by role, Chinese dates, labels."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import Flask, g, url_for
@@ -57,6 +58,14 @@ def cn_datetime(value: datetime | str | None) -> str:
     return f"{value.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
 
+HASH_IN_NOTE = re.compile(r"[（(]?\s*SHA-256\s+[0-9a-f]{64}\s*[）)]?")
+
+
+def without_hash(note: str | None) -> str:
+    """An audit note as officers read it: the file hash it carries is shown in 技术信息 only."""
+    return HASH_IN_NOTE.sub("", note or "").strip()
+
+
 def catalog_item_name(code: str | None) -> str:
     """A catalog code as officers read it, "ZD-TD-03 临时用地…" (names read once per request)."""
     if not code:
@@ -104,6 +113,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(cn_datetime, "cn_datetime")
     app.add_template_filter(diff_value, "diff_value")
     app.add_template_filter(catalog_item_name, "catalog_item_name")
+    app.add_template_filter(without_hash, "without_hash")
     app.add_template_filter(label_of, "field_label")
     app.add_template_global(label_of, "field_label")
     app.add_template_global(vocabulary, "vocab")

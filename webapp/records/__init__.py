@@ -49,7 +49,7 @@ def _form_page(record, values: dict, *, errors=None, report=None, conflict: str 
         groups=group_findings(report["findings"], shown=shown, reasons=reasons,
                               anchor=lambda name: anchor_input(name, values)) if report else None,
         conflict=conflict, choices=CHOICES, catalog_items=queries.active_catalog_items(),
-        catalog_item=queries.catalog_item(code), catalog_candidates=rules_catalog().resolve(code)[1],
+        catalog_item=queries.catalog_item(code), catalog_candidates=rules_catalog().resolve(code)[1], code=code,
         officer_inputs=officer_inputs(values.get("officers") or []),
         officer_names=queries.unit_officer_names(current_user.unit_id),
         unit_names=queries.unit_names(), sections=SECTIONS,

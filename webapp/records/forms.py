@@ -163,10 +163,14 @@ def section_complete(names: tuple[str, ...], values: Mapping[str, Any], errors: 
     inputs = [m for n in names for m in (GROUPS.get(n) or (n,))]
     if any(n in errors or n.split(".")[0] in errors for n in inputs):
         return False
+    if not any(values.get(n) for n in inputs if n not in DEFAULTED_INPUTS):
+        return False  # nothing typed yet: a blank section is not complete
     return all(values.get(n) and any(values.get(n)) if n == "officers" else values.get(n)
                for n in inputs if n not in OPTIONAL_INPUTS)
 
 
+# Inputs the new form fills in itself: they do not make a section look started.
+DEFAULTED_INPUTS = frozenset({"form", "initiated_by", "unit", "officers"})
 # Inputs a complete section may leave empty (the rules judge them; an empty one does not hold a
 # section open).
 OPTIONAL_INPUTS = frozenset({"applied_at", "target.id_number", "target.contact", "place",
