@@ -106,6 +106,9 @@ def test_form_help_warning_asks_confirmation_then_stores_reason_for_reviewer(app
     draft = _saved(app, "强制措辞理由")
     assert draft.status == "draft" and draft.number is None
     assert f'name="reason:{REASON_KEY}"' in page
+    opened = re.findall(r'<details class="form-section" open[^>]*>\s*<summary>([^<]+)', page)
+    assert "指导内容与依据" in opened  # the section with the warning stays open
+    assert not {"指导对象", "指导时间、地点、人员", "联系方式与回访"} & set(opened)  # complete ones fold
     stale_key = "lawful.single-officer|officers"  # a warning the record does not have: dropped
     done = _post(client, auth, f"/records/{draft.id}/edit", record, action="confirm_submit",
                  version=str(draft.version), **{f"reason:{REASON_KEY}": " 当事人书面要求写明期限 ",

@@ -14,7 +14,7 @@ from webapp.records.forms import (
 )
 from webapp.services import policy, queries
 from webapp.services import records as svc
-from webapp.services.presenting import errors_by_field, group_findings
+from webapp.services.presenting import errors_by_field, group_findings, input_name
 from webapp.services.rules_bridge import rules_catalog
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -44,6 +44,8 @@ def _form_page(record, values: dict, *, errors=None, report=None, conflict: str 
     touched = filled_inputs(values) if record is not None else ""
     shown = None if attempted or report is None else set(touched.split(",")) | {"catalog_code"}
     code = values.get("catalog_code") or ""
+    # A section with an error or a warning stays open: the officer may want to change it.
+    flagged = {**{input_name(f["field"]): f for f in (report or {}).get("findings", ())}, **errors}
     context = dict(
         record=record, values=values, errors=errors, report=report,
         groups=group_findings(report["findings"], shown=shown, reasons=reasons,
@@ -53,7 +55,7 @@ def _form_page(record, values: dict, *, errors=None, report=None, conflict: str 
         officer_inputs=officer_inputs(values.get("officers") or []),
         officer_names=queries.unit_officer_names(current_user.unit_id),
         unit_names=queries.unit_names(), sections=SECTIONS,
-        open_section=lambda names: not section_complete(names, values, errors),
+        open_section=lambda names: not section_complete(names, values, flagged),
         anchors={name: anchor_input(name, values) for name in errors},
         confirm=confirm, attempted=attempted or confirm, touched=touched, reason_inputs=True,
         warnings=[f for f in report["findings"] if f["severity"] == "warning"] if report else [],
