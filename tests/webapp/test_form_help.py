@@ -170,6 +170,13 @@ def test_form_help_catalog_name_resolves_to_its_code(app, client, staff):
     assert "目录中没有编码或名称为“不存在”的事项" in unknown
     form = client.get("/records/new").get_data(as_text=True)
     assert '<option value="ZD-TD-03 临时用地使用及期满复垦归还提示">' in form
+    long_name = "某个目录里没有的很长很长的事项名称" * 3
+    kept = _post(client, staff, "/records/new", valid_record(subject="长名称", catalog_code=long_name),
+                 action="submit")
+    body = kept.get_data(as_text=True)
+    assert kept.status_code == 422 and f'value="{long_name}"' in body  # what was typed stays on screen
+    assert f"目录中没有编码或名称为“{long_name}”的事项" in body
+    assert _saved(app, "长名称").catalog_code is None
 
 
 def test_form_help_new_form_layout(client, staff):

@@ -13,6 +13,7 @@ from rules import vocabulary as vocab
 from rules.model import SHANGHAI
 
 MIN_OFFICER_INPUTS = 3
+CATALOG_CODE_MAX = 30  # the column's width; every catalog code is shorter
 MAX_FIELD_CHARS = 20_000  # far above every rule limit: the rules explain limits, this stops abuse
 TEXT_FIELDS = ("catalog_code", "method", "stage", "form", "initiated_by", "unit", "place", "subject",
                "content", "problem", "opinion", "oral_confirmation", "contact_person",
@@ -93,6 +94,8 @@ def read_form(form, resolve_code: Callable[[str | None], tuple[str | None, Any]]
         code, _ = resolve_code(data["catalog_code"])
         if code is not None:
             data["catalog_code"] = shown["catalog_code"] = code
+        elif len(data["catalog_code"]) > CATALOG_CODE_MAX:
+            data["catalog_code"] = None  # no code is that long: kept on screen with its message, not stored
     data["result"] = data["result"] or "pending"
     data["guided_at"] = _moment(_text(form, "guided_at"))
     data["applied_at"] = (_moment(_text(form, "applied_at"))
