@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import vocabulary as v
 
+MAX_CANDIDATES = 8  # suggestions shown for a name that is not exact
 BUNDLED_CATALOG = Path(__file__).with_name("data") / "catalog.json"
 
 
@@ -67,6 +68,25 @@ class Catalog:
 
     def get(self, code: str | None) -> CatalogItem | None:
         return self._by_code.get(code) if code is not None else None
+
+    def resolve(self, text: str | None) -> tuple[str | None, tuple[CatalogItem, ...]]:
+        """What an officer typed → (code, ()) for a code, "code name", or a name (or part of one)
+        that only one item has; else (None, candidates): the items it fits, none if it fits none."""
+        text = (text or "").strip()
+        if not text:
+            return None, ()
+        first = text.split(maxsplit=1)[0].upper()
+        if first in self._by_code:
+            return first, ()
+        named = tuple(i for i in self.items if i.name == text)
+        if len(named) == 1:
+            return named[0].code, ()
+        if named:
+            return None, named
+        fits = tuple(i for i in self.items if text in i.name)
+        if len(fits) == 1:
+            return fits[0].code, ()
+        return None, fits[:MAX_CANDIDATES]
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code

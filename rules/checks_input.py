@@ -7,6 +7,7 @@ from typing import Any
 
 from .idcodes import resident_id_valid, uscc_is_valid_format, uscc_valid
 from .registry import Context, check
+from .vocabulary import field_label
 
 _PHONE_NOISE = re.compile(r"[\s\-－—()（）]")
 _MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}", re.ASCII)
@@ -83,11 +84,13 @@ def required_fields(ctx: Context, fields: tuple):
     return hits
 
 
-@check("opinion_sections")
+@check("opinion_sections", extras=["items"])
 def opinion_sections(ctx: Context, p: dict):
     if ctx.rec.method not in p["methods"]:
         return ()
-    return [f for f in p["fields"] if getattr(ctx.rec, f) is None]
+    missing = [f for f in p["fields"] if getattr(ctx.rec, f) is None]
+    # One finding at the first missing field names them all: one message, not one per field.
+    return [(missing[0], {"items": "、".join(map(field_label, missing))})] if missing else ()
 
 
 def _target_id(ctx: Context, kind: str) -> str | None:

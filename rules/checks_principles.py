@@ -8,6 +8,7 @@ from datetime import date, datetime
 from .checks_input import phone_valid, value_at
 from .model import SHANGHAI
 from .registry import Context, check
+from .vocabulary import field_label
 
 # --- catalog scope -------------------------------------------------------------------------
 
@@ -64,8 +65,19 @@ def _missing_when_form(ctx: Context, p: dict) -> list[str]:
     return hits
 
 
-check("written_contact")(_missing_when_form)
 check("oral_record")(_missing_when_form)
+
+
+def labels(paths) -> str:
+    """Field labels listed in one message: one finding names every missing part of a group."""
+    return "、".join(field_label(path) for path in paths)
+
+
+@check("written_contact", extras=["items"])
+def written_contact(ctx: Context, p: dict):
+    missing = _missing_when_form(ctx, p)
+    return [(missing[0], {"items": labels(missing)})] if missing else ()
+
 
 # --- lawful --------------------------------------------------------------------------------
 
@@ -79,22 +91,29 @@ def legal_basis_exists(ctx: Context, p: dict):
     return ("legal_basis",)
 
 
-@check("admonition_conditions")
+@check("admonition_conditions", extras=["items"])
 def admonition_conditions(ctx: Context, p: dict):
     if ctx.rec.method != "admonition":
         return ()
     conditions = ctx.rec.admonition_conditions
-    return [f"admonition_conditions.{name}" for name in p["conditions"]
-            if conditions is None or getattr(conditions, name) is not True]
+    missing = [f"admonition_conditions.{name}" for name in p["conditions"]
+               if conditions is None or getattr(conditions, name) is not True]
+    return [("admonition_conditions", {"items": labels(missing)})] if missing else ()
 
 
-@check("case_revisit")
+@check("case_revisit", extras=["items"])
 def case_revisit(ctx: Context, p: dict):
     if ctx.rec.method != "case_revisit":
         return ()
     case = ctx.rec.case
     if case is None:
-        return ("case.decision_number", "case.kind", "case.closed_on")
+        missing = ["case.decision_number", "case.kind", "case.closed_on"]
+    else:
+        missing = _case_problems(case, ctx, p)
+    return [("case", {"items": labels(missing)})] if missing else ()
+
+
+def _case_problems(case, ctx: Context, p: dict) -> list[str]:
     hits = []
     if case.decision_number is None:
         hits.append("case.decision_number")

@@ -241,3 +241,13 @@ AUDIT_ACTIONS.update({"spot_check_draw": "抽中抽查", "spot_check": "作出�
 # 待办提醒 (issue 13): what the home page and GET /api/v1/alerts report.
 ALERT_KINDS = {"follow_up": "回访提醒", "returned": "被退回修改", "review_waiting": "等待审查",
                "spot_check_waiting": "等待抽查", "spot_check_problem": "抽查发现问题"}
+# The record page's own words for workflow and technical fields, and the warning reason input.
+RECORD_LABELS.update({
+    "owner_unit": "填报单位", "created_by": "填报人", "submitted_at": "记录提交时间",
+    "filed_at": "记录备案时间", "closed_at": "记录办结时间", "voided_at": "记录作废时间",
+    "void_reason": "作废理由", "id": "系统记录号",
+    "version": "版本", "ruleset_version": "规则版本", "technical": "技术信息",
+    "warning_reason": "说明理由",
+})
+# Audit fields that are bookkeeping, not content: shown only inside the 技术信息 fold.
+TECHNICAL_FIELDS = ("document_sha256", "sha256", "ruleset_version", "version")

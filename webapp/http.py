@@ -42,12 +42,14 @@ def file_response(data, filename: str, mimetype: str, ascii_name: str | None = N
     return response
 
 
-def record_page(record, *, errors=None, values=None, status: int = 200):
-    """The record page (also re-shown with the message when an action on it is refused)."""
-    report = record.last_report
+def record_page(record, *, errors=None, values=None, status: int = 200, confirm: bool = False):
+    """The record page (also re-shown with the message when an action on it is refused);
+    confirm=True asks before a submit that sends the record to review."""
+    report = record.draft_report if confirm and record.draft_report else record.last_report
     context = dict(
         record=record, view=record_view(current_user, record, queries.audit_trail(record.id)),
-        report=report, groups=group_findings(report["findings"]) if report else None,
+        report=report, confirm=confirm,
+        groups=group_findings(report["findings"], reasons=record.warning_reasons) if report else None,
         errors=errors or {}, values=values or {},
         can=lambda action: policy.can(current_user, action, record), choices=vocab.FIELD_VOCABULARY,
     )

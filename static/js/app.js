@@ -10,12 +10,12 @@ function focusErrorSummary(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { focusErrorSummary(document); });
 document.addEventListener("htmx:afterSwap", function (event) { focusErrorSummary(event.detail.target); });
-// Show only the sections that apply to the chosen method (without JavaScript all stay visible).
+// Show only the sections that apply to the chosen method (without JavaScript all stay visible, with headings).
 function showMethodSections() {
   var select = document.querySelector("[data-method-select]");
   if (!select) { return; }
-  document.querySelectorAll("fieldset[data-method]").forEach(function (fs) {
-    fs.hidden = fs.getAttribute("data-method") !== select.value;
+  document.querySelectorAll("[data-method]").forEach(function (section) {
+    section.hidden = section.getAttribute("data-method").split(" ").indexOf(select.value) === -1;
   });
 }
 document.addEventListener("DOMContentLoaded", showMethodSections);
@@ -126,3 +126,13 @@ document.addEventListener("htmx:afterSwap", function (event) {
 document.addEventListener("htmx:sendError", function () {
   showRefusal("无法连接服务器：请检查网络后重试，您的操作未生效。");
 });
+// The live findings list only inputs the officer has been in: the form's touched field names them.
+function markTouched(event) {
+  var input = event.target;
+  if (!input.name || !input.form || input.name === "touched" || input.name.indexOf("reason:") === 0) { return; }
+  var touched = input.form.querySelector("[data-touched]");
+  if (!touched) { return; }
+  var names = touched.value ? touched.value.split(",") : [];
+  if (names.indexOf(input.name) === -1) { names.push(input.name); touched.value = names.join(","); }
+}
+["input", "change", "focusout"].forEach(function (type) { document.addEventListener(type, markTouched, true); });

@@ -39,7 +39,7 @@ def test_journey_admonition_review_file_close(page, live_server, screenshot, ass
     page.get_by_role("link", name="新建记录").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("新建行政指导记录")
     assert_accessible("新建记录")
-    expect(page.locator("fieldset[data-method=case_revisit]")).to_be_hidden()
+    expect(page.locator("[data-method=case_revisit]")).to_be_hidden()
 
     fill_admonition(page)
     panel = page.locator("#findings-panel")
@@ -51,7 +51,7 @@ def test_journey_admonition_review_file_close(page, live_server, screenshot, ass
     screenshot("02-live-findings")
     assert_accessible("实时检查")
 
-    page.get_by_role("button", name="提交").click()
+    page.get_by_role("button", name="提交", exact=True).click()
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("存在以下问题")
     expect(summary).to_contain_text("不得以行政指导代替行政执法")
@@ -63,10 +63,13 @@ def test_journey_admonition_review_file_close(page, live_server, screenshot, ass
     expect(page.get_by_label("无主观故意")).to_be_focused()
 
     page.get_by_label("无主观故意").check()
+    page.locator("summary", has_text="指导内容与依据").click()  # complete sections fold after a submit
     page.get_by_label("指导内容").fill("当事人必须在一个月内完成复垦，按复垦方案恢复种植条件后归还。")
     expect(panel.locator(".principle", has_text="自愿")).to_contain_text("⚠ 需审查")
     expect(panel.locator(".principle", has_text="合法")).to_contain_text("✓ 符合")
-    page.get_by_role("button", name="提交").click()
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator(".notice-confirm")).to_contain_text("将提交政策法规科审查")
+    page.get_by_role("button", name="确认提交").click()
     expect(page.locator(".flash")).to_contain_text("待审查")
     expect(page.locator(".record-meta")).to_contain_text("待审查")
     record_url = page.url

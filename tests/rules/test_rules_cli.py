@@ -44,7 +44,8 @@ def test_check_list_of_records_exit_0_whatever_the_outcome(tmp_path):
     assert [r["outcome"] for r in reports] == ["clean", "blocked", "blocked"]
     finding = reports[1]["findings"][0]
     assert finding["rule"] == "lawful.admonition-conditions"
-    assert finding["field"] == "admonition_conditions.no_intent"
+    assert finding["field"] == "admonition_conditions"  # one finding names the missing conditions
+    assert "尚未确认：无主观故意）" in finding["message"]
     assert "不得以行政指导代替行政执法" in done.stdout.decode("utf-8")  # UTF-8, not \\u escapes
 
 

@@ -178,3 +178,34 @@ def test_rules_imports_neither_flask_nor_webapp():
             "assert not any(m.startswith(('flask', 'webapp')) for m in sys.modules), "
             "[m for m in sys.modules if m.startswith(('flask', 'webapp'))]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=PROJECT_ROOT)
+
+
+def test_missing_parts_of_a_group_are_one_finding_listing_them():
+    conditions = {"minor": True, "no_intent": False, "corrected": True, "no_harm": False}
+    found = [f for f in evaluate(record({"admonition_conditions": conditions}), now=NOW, catalog=TEST_CATALOG).findings
+             if f.rule == "lawful.admonition-conditions"]
+    assert len(found) == 1 and found[0].field == "admonition_conditions"
+    assert "尚未确认：无主观故意、未造成危害后果）" in found[0].message
+    both = record({"problem": None, "opinion": None, "contact_person": None, "contact_phone": None})
+    report = evaluate(both, now=NOW, catalog=TEST_CATALOG)
+    opinion = [f for f in report.findings if f.rule == "input.opinion-sections"]
+    assert [(f.field, f.message.endswith("请填写存在问题、指导意见。")) for f in opinion] == [("problem", True)]
+    contact = [f for f in report.findings if f.rule == "fair_open.written-contact"]
+    assert [f.field for f in contact] == ["contact_person"] and "指导联系人、联系电话" in contact[0].message
+    case = evaluate(record({"method": "case_revisit", "case": None}), now=NOW, catalog=TEST_CATALOG)
+    revisit = [f for f in case.findings if f.rule == "lawful.case-revisit"]
+    assert [f.field for f in revisit] == ["case"]
+    assert "行政处罚决定书文号、回访案件类型、案件办结日期" in revisit[0].message
+
+
+def test_catalog_resolves_a_code_a_code_with_name_or_a_unique_name():
+    catalog = load_catalog()
+    assert catalog.resolve("zd-td-03") == ("ZD-TD-03", ())
+    assert catalog.resolve("ZD-TD-03 临时用地使用及期满复垦归还提示") == ("ZD-TD-03", ())
+    assert catalog.resolve("临时用地使用及期满复垦归还提示") == ("ZD-TD-03", ())
+    assert catalog.resolve("临时用地") == ("ZD-TD-03", ())  # part of one name only
+    code, candidates = catalog.resolve("政策指引")
+    assert code is None and len(candidates) > 1 and all("政策指引" in i.name for i in candidates)
+    assert catalog.resolve("没有这个事项") == (None, ())
+    twins = Catalog([{"code": "A-1", "name": "同名事项"}, {"code": "A-2", "name": "同名事项"}])
+    assert [i.code for i in twins.resolve("同名事项")[1]] == ["A-1", "A-2"]

@@ -48,8 +48,8 @@ def test_new_record_form_full_page(client, staff):
 
 def test_live_findings_partial_groups_by_principle(client, staff):
     record = valid_record(admonition_conditions=FALSE_CONDITION)
-    response = client.post("/records/validate", data=form_data(record, csrf=staff.csrf_token()),
-                           headers={"HX-Request": "true"})
+    data = dict(form_data(record, csrf=staff.csrf_token()), attempted="yes")  # all findings listed
+    response = client.post("/records/validate", data=data, headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" not in body
     assert body.count('class="principle ') == 8
@@ -94,7 +94,7 @@ def test_submit_blocked_is_422_with_summary_inline_and_values_kept(app, client, 
     assert response.status_code == 422
     assert "存在以下问题" in body
     assert 'href="#f-admonition_conditions-no_intent"' in body  # summary links to the field
-    assert 'id="f-admonition_conditions-no_intent-error"' in body  # and the message is inline
+    assert 'id="f-admonition_conditions-error"' in body  # and the message is inline, at the group
     assert "不得以行政指导代替行政执法" in body
     assert 'value="条件不符&lt;b&gt;"' in body  # what was typed is kept (and escaped)
     assert 'value="李华"' in body
@@ -107,6 +107,11 @@ def test_submit_with_warning_goes_to_review_and_reviewer_approves(app, client, a
     auth.login("staff")
     record = valid_record(subject="强制措辞", content="当事人必须在十日内完成复垦。")
     response = post_form(client, auth, "/records/new", record, action="submit")
+    assert response.status_code == 200 and "将提交政策法规科审查" in response.get_data(as_text=True)
+    asked = record_by_subject(app, "强制措辞")
+    assert asked.status == "draft"  # saved, waiting for the officer's confirmation
+    response = post_form(client, auth, f"/records/{asked.id}/edit", record, action="confirm_submit",
+                         version=asked.version)
     assert response.status_code == 302
     saved = record_by_subject(app, "强制措辞")
     assert saved.status == "pending_review" and saved.number is None
@@ -127,7 +132,8 @@ def test_submit_with_warning_goes_to_review_and_reviewer_approves(app, client, a
 
 def _pending(app, client, auth, subject="待审"):
     auth.login("staff")
-    post_form(client, auth, "/records/new", valid_record(subject=subject, content="必须整改。"), action="submit")
+    post_form(client, auth, "/records/new", valid_record(subject=subject, content="必须整改。"),
+              action="confirm_submit")
     auth.logout()
     return record_by_subject(app, subject)
 

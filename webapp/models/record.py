@@ -112,6 +112,8 @@ class GuidanceRecord(db.Model):
     document_sha256: Mapped[str | None] = mapped_column(String(64))
     # The rules' report of the draft as last saved (GET never re-evaluates).
     draft_report: Mapped[dict | None] = mapped_column(JSON)
+    # The officer's 说明理由 per kept warning ("rule|field" → text): for the reviewer only.
+    warning_reasons: Mapped[dict | None] = mapped_column(JSON)
     # 典型经验: marked by a reviewer on a filed or closed record.
     good_practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     good_practice_reason: Mapped[str | None] = mapped_column(Text)

@@ -8,11 +8,14 @@ from rules import vocabulary as vocab
 from webapp.htmx import render_page_or_partial
 from webapp.http import already_moved, form_int, form_version, perform_action, record_page
 from webapp.records.forms import (
-    CHOICES, form_from_interchange, new_form_values, officer_inputs, read_form, record_from_form,
+    CHECKED, CHOICES, FORM_ORDER, SECTIONS, anchor_input, filled_inputs, form_from_interchange,
+    new_form_values, officer_inputs, read_form, record_from_form, section_complete, touched_inputs,
+    warning_reasons,
 )
 from webapp.services import DomainError, policy, queries
 from webapp.services import records as svc
-from webapp.services.presenting import errors_by_field, group_findings
+from webapp.services.presenting import errors_by_field, group_findings, input_name
+from webapp.services.rules_bridge import rules_catalog
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -27,17 +30,35 @@ def _login_first():
     """Every record page needs a login; permissions per record are checked in each view."""
 
 
+def _errors(findings) -> dict[str, str]:
+    return errors_by_field(findings, FORM_ORDER)
+
+
 def _form_page(record, values: dict, *, errors=None, report=None, conflict: str | None = None,
-               status: int = 200):
+               status: int = 200, confirm: bool = False, attempted: bool = False, reasons=None):
     values = dict(values)
+    errors = errors or {}
+    if reasons is None:
+        reasons = (record.warning_reasons if record is not None else None) or {}
+    # After a submit attempt every finding shows; before it, only those about touched inputs.
+    touched = filled_inputs(values) if record is not None else ""
+    shown = None if attempted or report is None else set(touched.split(",")) | {"catalog_code"}
+    code = values.get("catalog_code") or ""
+    # A section with an error or a warning stays open: the officer may want to change it.
+    flagged = {**{input_name(f["field"]): f for f in (report or {}).get("findings", ())}, **errors}
     context = dict(
-        record=record, values=values, errors=errors or {}, report=report,
-        groups=group_findings(report["findings"]) if report else None,
+        record=record, values=values, errors=errors, report=report,
+        groups=group_findings(report["findings"], shown=shown, reasons=reasons,
+                              anchor=lambda name: anchor_input(name, values)) if report else None,
         conflict=conflict, choices=CHOICES, catalog_items=queries.active_catalog_items(),
-        catalog_item=queries.catalog_item(values.get("catalog_code")),
+        catalog_item=queries.catalog_item(code), catalog_candidates=rules_catalog().resolve(code)[1], code=code,
         officer_inputs=officer_inputs(values.get("officers") or []),
         officer_names=queries.unit_officer_names(current_user.unit_id),
-        unit_names=queries.unit_names(),
+        unit_names=queries.unit_names(), sections=SECTIONS,
+        open_section=lambda names: not section_complete(names, values, flagged),
+        anchors={name: anchor_input(name, values) for name in errors},
+        confirm=confirm, attempted=attempted or confirm, touched=touched, reason_inputs=True,
+        warnings=[f for f in report["findings"] if f["severity"] == "warning"] if report else [],
     )
     response = current_app.make_response((render_template("records/form.html", **context), status))
     if record is not None and request.method == "POST":
@@ -66,7 +87,7 @@ def edit(record_id: int):
         return redirect(url_for("records.view", record_id=record.id))
     report = record.last_report
     return _form_page(record, form_from_interchange(record.to_interchange()), report=report,
-                      errors=errors_by_field(report["findings"]) if report else None)
+                      errors=_errors(report["findings"]) if report else None)
 
 
 @bp.post("/<id:record_id>/edit")
@@ -77,30 +98,37 @@ def update(record_id: int):
 
 def _save(record_id: int | None):
     """Save the form (and submit it, for the 提交 button): one service call, one transaction."""
-    raw, values = read_form(request.form)
-    submit = request.form.get("action") == "submit"
+    raw, values = read_form(request.form, rules_catalog().resolve)
+    reasons = warning_reasons(request.form)
+    action = request.form.get("action")
+    # 提交 with warnings first asks; 确认提交 (confirm_submit) is the answer.
+    submit, confirmed = action in ("submit", "confirm_submit"), action == "confirm_submit"
     try:
         if record_id is None:
-            record = svc.create_draft(current_user, raw, submit=submit)
+            record = svc.create_draft(current_user, raw, submit=submit, warning_reasons=reasons,
+                                      confirmed=confirmed)
         else:
             # A form without a readable version cannot prove it saw the latest save: version 0
             # matches no record, so it is refused as stale instead of overwriting blindly.
-            record = svc.update_draft(current_user, record_id, raw, form_version() or 0, submit=submit)
+            record = svc.update_draft(current_user, record_id, raw, form_version() or 0, submit=submit,
+                                      warning_reasons=reasons, confirmed=confirmed)
     except svc.InvalidInput as exc:
         findings = [f.to_dict() for f in exc.findings]
         record = policy.visible_record(current_user, record_id) if record_id else None
-        return _form_page(record, values, errors=errors_by_field(findings),
+        return _form_page(record, values, errors=_errors(findings), attempted=submit, reasons=reasons,
                           report={"outcome": "blocked", "findings": findings}, status=422)
     except svc.StaleVersion as exc:
         return _form_page(policy.visible_record(current_user, record_id), values, conflict=exc.message,
-                          status=409)
+                          status=409, reasons=reasons)
     if not submit:
         flash("草稿已保存。", "success")
         return redirect(url_for("records.edit", record_id=record.id))
     report = record.draft_report
+    if record.status == "draft" and report["outcome"] == "review":  # saved; asks to confirm
+        return _form_page(record, values, report=report, confirm=True, reasons=reasons)
     if record.status == "draft":  # blocked: saved, not submitted
-        return _form_page(record, values, errors=errors_by_field(report["findings"]), report=report,
-                          status=422)
+        return _form_page(record, values, errors=_errors(report["findings"]), report=report,
+                          status=422, attempted=True, reasons=reasons)
     _flash_submitted(record, report)
     return redirect(url_for("records.view", record_id=record.id))
 
@@ -122,28 +150,35 @@ def validate():
     record_id = form_int(request.form.get("record_id"))
     if record_id is not None:
         policy.visible_record(current_user, record_id)
-    report = svc.preview_report(record_from_form(request.form), record_id).to_dict()
-    return render_template("records/_findings.html", report=report,
-                           groups=group_findings(report["findings"]), live=True)
+    report = svc.preview_report(record_from_form(request.form, rules_catalog().resolve), record_id).to_dict()
+    groups = group_findings(report["findings"], shown=touched_inputs(request.form),
+                            reasons=warning_reasons(request.form),
+                            anchor=lambda name: anchor_input(name, request.form))
+    return render_template("records/_findings.html", report=report, groups=groups, live=True,
+                           reason_inputs=True)
 
 
 @bp.get("/catalog-item")
 def catalog_item_info():
-    item = queries.catalog_item(request.args.get("catalog_code"))
-    return render_template("records/_catalog_item.html", catalog_item=item,
-                           code=request.args.get("catalog_code", ""))
+    typed = request.args.get("catalog_code", "")[:200]
+    code, candidates = rules_catalog().resolve(typed)
+    return render_template("records/_catalog_item.html", catalog_item=queries.catalog_item(code),
+                           code=typed, catalog_candidates=candidates)
 
 
 @bp.post("/<id:record_id>/submit")
 def submit(record_id: int):
     record = policy.require(current_user, "submit", policy.visible_record(current_user, record_id))
     try:
-        result = svc.submit_record(current_user, record.id, form_version())
+        result = svc.submit_record(current_user, record.id, form_version(),
+                                   confirmed=request.form.get("confirm") == CHECKED)
+    except svc.NeedsConfirmation:
+        return record_page(record, confirm=True)
     except svc.Blocked as exc:
         report = exc.report.to_dict()
         record = policy.visible_record(current_user, record_id)
-        return _form_page(record, form_from_interchange(record.to_interchange()),
-                          errors=errors_by_field(report["findings"]), report=report, status=422)
+        return _form_page(record, form_from_interchange(record.to_interchange()), attempted=True,
+                          errors=_errors(report["findings"]), report=report, status=422)
     except svc.Conflict as exc:
         return already_moved(record_id, exc)
     _flash_submitted(result.record, result.report.to_dict())

@@ -5,7 +5,7 @@ exports all read records through `record_view` (or `policy.mask_*` for single va
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from rules import vocabulary as vocab
 from rules.vocabulary import is_index
 
 from webapp.services import policy
+from webapp.services.records import warning_key
 
 
 @dataclass
@@ -57,23 +58,45 @@ def input_name(path: str) -> str:
     return ".".join(parts) or "catalog_code"
 
 
-def errors_by_field(findings) -> dict[str, str]:
-    """Inline messages: the first error per input (findings are dicts or rules.Finding)."""
-    errors: dict[str, str] = {}
-    for f in findings:
-        f = f if isinstance(f, Mapping) else f.to_dict()
+def _as_dict(f) -> dict:
+    return f if isinstance(f, Mapping) else f.to_dict()
+
+
+def errors_by_field(findings, order: Sequence[str] = ()) -> dict[str, str]:
+    """Inline messages: one line per input, several errors on it joined, in the form's `order`
+    (inputs the order does not name follow in the validator's field order)."""
+    errors: dict[str, list[str]] = {}
+    for f in map(_as_dict, findings):
         if f["severity"] == "error":
-            errors.setdefault(input_name(f["field"]), f["message"])
-    return errors
+            messages = errors.setdefault(input_name(f["field"]), [])
+            if f["message"] not in messages:
+                messages.append(f["message"])
+    rank = {name: i for i, name in enumerate(order)}
+    ordered = sorted(errors, key=lambda name: (rank.get(name, len(rank)), vocab.field_rank(name)))
+    return {name: "".join(errors[name]) for name in ordered}
 
 
-def group_findings(findings: list[dict]) -> list[dict]:
-    """Findings per principle, in the work plan's order (vocabulary.PRINCIPLES)."""
+def group_findings(findings: list[dict], shown: Collection[str] | None = None,
+                   reasons: Mapping[str, str] | None = None,
+                   anchor: Callable[[str], str] | None = None) -> list[dict]:
+    """Findings per principle, in the work plan's order (vocabulary.PRINCIPLES).
+
+    With `shown` (the inputs the officer has touched), findings about other inputs are only
+    counted per principle (`later`); `reasons` are the officer's 说明理由 per warning key;
+    `anchor` names the input a finding's link focuses (a group's first empty input).
+    """
     groups = []
+    reasons = reasons or {}
     for key, label in vocab.PRINCIPLES.items():
-        items = [dict(f, input=input_name(f["field"])) for f in findings if f["principle"] == key]
-        severities = {f["severity"] for f in items}
+        items = [dict(f, input=input_name(f["field"]), key=warning_key(f["rule"], f["field"]))
+                 for f in findings if f["principle"] == key]
+        for item in items:
+            item["reason"] = reasons.get(item["key"], "")
+            item["anchor"] = anchor(item["input"]) if anchor else item["input"]
+        visible = items if shown is None else [f for f in items if f["input"] in shown]
+        severities = {f["severity"] for f in visible}
         state = "error" if "error" in severities else "warning" if "warning" in severities else "ok"
         groups.append({"key": key, "label": label, "state": state,
-                       "state_label": vocab.PRINCIPLE_STATES[state], "findings": items})
+                       "state_label": vocab.PRINCIPLE_STATES[state], "findings": visible,
+                       "later": len(items) - len(visible)})
     return groups

@@ -28,6 +28,7 @@ from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
 
 JSON_FIELDS = frozenset({"officers", "legal_basis", "admonition_conditions", "case", "project", "target"})
 MAX_COMMENT = 2000
+MAX_REASON = 500
 
 
 class InvalidInput(DomainError):
@@ -53,10 +54,38 @@ class Blocked(DomainError):
 class StaleVersion(Conflict):
     def __init__(self, record: GuidanceRecord):
         who = record.updated_by.display_name if record.updated_by else record.created_by.display_name
-        when = record.updated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+        when = record.updated_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         super().__init__(f"该记录已被 {who} 于 {when} 修改（当前版本 {record.version}），"
                          "您的修改未保存。请查看最新内容后重新修改。")
         self.current_version = record.version
+
+
+class NeedsConfirmation(DomainError):
+    """Submitting with warnings sends the record to review: the officer confirms that first."""
+
+    status = 409
+
+    def __init__(self, report: rules.Report):
+        super().__init__(f"有 {len(report.warnings)} 项警告，将提交政策法规科审查，请确认后再提交。")
+        self.report = report
+
+
+def warning_key(rule: str, field: str) -> str:
+    """The key a warning's 说明理由 is stored under: the rule and the field it is about."""
+    return f"{rule}|{field}"
+
+
+def kept_reasons(report: rules.Report, reasons: Mapping[str, str]) -> dict[str, str]:
+    """The reasons given for warnings the report still has (trimmed, blank ones dropped)."""
+    current = {warning_key(f.rule, f.field) for f in report.warnings}
+    kept = {}
+    for key, text in reasons.items():
+        text = (text or "").strip()
+        if key in current and text:
+            if len(text) > MAX_REASON:
+                raise DomainError(f"说明理由不能超过 {MAX_REASON} 个字")
+            kept[key] = text
+    return kept
 
 
 @dataclass
@@ -118,10 +147,12 @@ def _touch(record: GuidanceRecord, user: User) -> None:
 # --- drafts ------------------------------------------------------------------------------------
 
 
-def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False) -> GuidanceRecord:
+def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False,
+                 warning_reasons: Mapping[str, str] | None = None, confirmed: bool = True) -> GuidanceRecord:
     """A new draft from §3 data; with submit=True it is submitted in the same transaction.
 
-    The one evaluation of the saved draft is kept in `draft_report` (blocked: still a draft)."""
+    The one evaluation of the saved draft is kept in `draft_report` (blocked: still a draft).
+    With confirmed=False a draft with warnings stays a draft (the form asks for confirmation)."""
     require(user, "create_record")
     reading = read_input(raw)
     with write_transaction():
@@ -136,13 +167,14 @@ def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False) ->
         db.session.flush()
         record_event(entity="record", entity_id=record.id, action="create", user_id=user.id,
                      changes=diff({}, _snapshot(record)))
-        _evaluated_draft(user, record, submit=submit)
+        _evaluated_draft(user, record, submit=submit, reasons=warning_reasons, confirmed=confirmed)
     _store_issued(record, user)
     return record
 
 
 def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: int | None,
-                 *, submit: bool = False) -> GuidanceRecord:
+                 *, submit: bool = False, warning_reasons: Mapping[str, str] | None = None,
+                 confirmed: bool = True) -> GuidanceRecord:
     """Change a draft (keys present replace the stored values); optionally submit it too."""
     reading = read_input(raw)
     with write_transaction():
@@ -155,15 +187,20 @@ def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: in
             _touch(record, user)
             record_event(entity="record", entity_id=record.id, action="update", user_id=user.id,
                          changes=changes)
-        _evaluated_draft(user, record, submit=submit)
+        _evaluated_draft(user, record, submit=submit, reasons=warning_reasons, confirmed=confirmed)
     _store_issued(record, user)
     return record
 
 
-def _evaluated_draft(user: User, record: GuidanceRecord, *, submit: bool) -> rules.Report:
+def _evaluated_draft(user: User, record: GuidanceRecord, *, submit: bool,
+                     reasons: Mapping[str, str] | None = None, confirmed: bool = True) -> rules.Report:
     """The saved draft's one evaluation: stored for reading back, and the submit decision."""
     report = evaluate_stored(record)
     record.draft_report = report.to_dict()
+    if reasons is not None:
+        record.warning_reasons = kept_reasons(report, reasons) or None
+    if submit and report.outcome == "review" and not confirmed:
+        return report
     if submit and report.outcome != "blocked":
         require(user, "submit", record)
         _submit(user, record, report)
@@ -178,13 +215,16 @@ def preview_report(raw: Any, record_id: int | None = None, phase: str = "submit"
 # --- workflow ----------------------------------------------------------------------------------
 
 
-def submit_record(user: User, record_id: int, version: int | None = None) -> SubmitResult:
+def submit_record(user: User, record_id: int, version: int | None = None, *,
+                  confirmed: bool = True) -> SubmitResult:
     with write_transaction():
         record = _load(user, "submit", record_id)
         _check_version(record, version)
         report = evaluate_stored(record)
         if report.outcome == "blocked":
             raise Blocked(report)
+        if report.outcome == "review" and not confirmed:
+            raise NeedsConfirmation(report)
         _submit(user, record, report)
     _store_issued(record, user)
     return SubmitResult(record, report)
