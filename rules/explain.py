@@ -25,7 +25,16 @@ _EXTRA_EXAMPLES = {
     ("coercive_wording", "words"): lambda params: "“" + "”“".join(params.get("words", ["责令"])[:1]) + "”",
     ("application_timeliness", "count"): lambda params: int(params.get("working_days", 5)) + 2,
     ("late_entry", "count"): lambda params: int(params.get("days", 30)) + 5,
+    ("opinion_sections", "items"): lambda params: _labels(params.get("fields", ())),
+    ("written_contact", "items"): lambda params: _labels(params.get("fields", ())),
+    ("admonition_conditions", "items"): lambda params: _labels(
+        f"admonition_conditions.{name}" for name in params.get("conditions", ())),
+    ("case_revisit", "items"): lambda params: _labels(("case.decision_number", "case.closed_on")),
 }
+
+
+def _labels(paths) -> str:
+    return "、".join(field_label(path) for path in paths)
 # Rules about any field: the example names one (for an unknown key, one an officer might invent).
 _LABEL_EXAMPLES = {"unknown_keys": "“备注2”", "value_types": field_label("guided_at"),
                    "text_lengths": field_label("subject")}

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0010_accounts_admin"
-down_revision = "0006"
+down_revision = "0009_spot_checks"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0011_warning_reasons"
-down_revision = "0006"
+down_revision = "0010_accounts_admin"
 branch_labels = None
 depends_on = None
 
