@@ -17,7 +17,7 @@ from webapp.pdf import (
     DocumentFonts, DocumentRecord, FontConfig, catalog_pdf, find_fonts, guidance_document_pdf,
     opinion_letter_pdf,
 )
-from webapp.services import Conflict, queries
+from webapp.services import Conflict, catalog_versions, queries
 from webapp.services.audit import record_event
 from webapp.services.files import file_store
 
@@ -76,10 +76,16 @@ def catalog_date() -> date:
     return catalog_stamp().astimezone(SHANGHAI).date()
 
 
-def catalog_document() -> bytes:
-    items = queries.published_catalog()
-    return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
-                       published_on=catalog_stamp(), font=document_fonts())
+def catalog_document(number: int | None = None) -> bytes:
+    """The published catalog (current version, or version `number`) as issued on its 公布日期."""
+    edition = catalog_versions.version(number) if number is not None else catalog_versions.current_version()
+    if edition is None:  # nothing published yet: the loaded items, dated by their last change
+        items = queries.published_catalog()
+        return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
+                           published_on=catalog_stamp(), font=document_fonts())
+    return catalog_pdf(catalog_versions.public_items(edition), bureau=settings["BUREAU_NAME"],
+                       published_on=edition.published_on, font=document_fonts(),
+                       edition=vocab.CATALOG_VERSION.format(number=edition.number))
 
 
 # --- documents as issued: stored once per state, served byte for byte --------------------------
