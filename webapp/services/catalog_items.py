@@ -61,7 +61,7 @@ def _labels(raw: Any, key: str, vocabulary: dict[str, str], errors: dict[str, st
                        f"{'、'.join(vocabulary.values())}之一")
     elif not labels:
         errors[key] = f"请至少选择一项{L[key]}"
-    return [label for label in vocabulary.values() if label in labels]
+    return labels  # the order given: the catalog lists the main method first
 
 
 def _legal_basis(raw: Any, errors: dict[str, str]) -> list[dict]:

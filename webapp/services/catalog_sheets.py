@@ -33,6 +33,7 @@ class SheetRow:
     row: int  # the sheet's row number (xlsx) or the item's position (JSON), for the report
     values: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    bad_keys: set[str] = field(default_factory=set)  # cells already reported (formulas, bad bases)
 
 
 @dataclass
@@ -172,6 +173,7 @@ def _row(number: int, cells, columns: dict[int, str | None]) -> SheetRow:
         value = cell.value
         if cell.data_type == "f" or (isinstance(value, str) and value.startswith("=")):
             row.problems.append(f"“{L[key]}”是公式，请填写内容本身")
+            row.bad_keys.add(key)
             continue
         row.values[key] = _value(key, value, row)
     return row
@@ -200,6 +202,7 @@ def _bases(text: str, row: SheetRow) -> list[dict]:
         match = _BASIS.match(line)
         if match is None:
             row.problems.append(f"{L['legal_basis']}第{n}行应写作《法律名称》{ARTICLE_EXAMPLE}")
+            row.bad_keys.add("legal_basis")
             continue
         articles = [a for a in _SPLIT.split(match["articles"]) if a]
         bases.append({"law": match["law"].strip(), "articles": articles})

@@ -279,7 +279,7 @@ def check_items(rows: list[sheets.SheetRow], read: sheets.SheetRead, row_word: s
         try:
             item = check_item(row.values)
         except ItemProblems as exc:
-            problems += list(exc.errors.values())
+            problems += [message for key, message in exc.errors.items() if key not in row.bad_keys]
         code = (item or {}).get("code") or str(row.values.get("code") or "").strip().upper()
         if code and code in seen:
             problems.append(f"{vocab.CATALOG_FIELDS['code']} {code} 与第 {seen[code]} {row_word}重复")
