@@ -39,7 +39,7 @@ class CatalogItemOut(BaseModel):
 class CatalogVersionOut(BaseModel):
     version: int = Field(description="版本号（第N版）")
     published_on: date = Field(description="公布日期")
-    doc_number: str | None = Field(description="文号")
+    doc_number: str | None = Field(description="文号（未填为 null）")
     published_at: datetime
     impact_job_id: int | None = Field(description="发布前查看的变更影响分析任务")
     items: list[CatalogItemOut] = Field(description="公开的事项（已停用、不公开的除外）")
@@ -168,7 +168,7 @@ def openapi_paths(ref_template: str, errors: dict[int, str], error_ref: dict) ->
                                  extra={404: "该版本不存在，或尚未发布目录清单"})}},
         "/api/v1/catalog/draft": {
             "get": {"operationId": "catalog_draft", "summary": "目录清单草稿（审核员、管理员）",
-                    "responses": answers(200, CatalogDraftOut, "草稿", 403)},
+                    "responses": answers(200, CatalogDraftOut, "目录草稿", 403)},
             "put": {"operationId": "replace_catalog_draft",
                     "summary": "整体替换草稿（全部有效才保存，否则 422 列出每一处问题）",
                     "requestBody": body(CatalogDraftBody),
