@@ -42,9 +42,8 @@ def _catalog_page(edition, items):
 
 @bp.get("/catalog")
 def public():
-    edition = catalog_versions.current_version()
-    items = catalog_versions.public_items(edition) if edition else queries.published_catalog()
-    return _catalog_page(edition, items)
+    # catalog_item holds the current version: the same items as its snapshot, as every query reads them
+    return _catalog_page(catalog_versions.current_version(), queries.published_catalog())
 
 
 @bp.get("/catalog/versions/<int:number>")

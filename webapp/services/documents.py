@@ -78,14 +78,15 @@ def catalog_date() -> date:
 
 def catalog_document(number: int | None = None) -> bytes:
     """The published catalog (current version, or version `number`) as issued on its 公布日期."""
-    edition = catalog_versions.version(number) if number is not None else catalog_versions.current_version()
-    if edition is None:  # nothing published yet: the loaded items, dated by their last change
-        items = queries.published_catalog()
-        return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
-                           published_on=catalog_stamp(), font=document_fonts())
-    return catalog_pdf(catalog_versions.public_items(edition), bureau=settings["BUREAU_NAME"],
-                       published_on=edition.published_on, font=document_fonts(),
-                       edition=vocab.CATALOG_VERSION.format(number=edition.number))
+    if number is not None:
+        edition = catalog_versions.version(number)
+        items = catalog_versions.public_items(edition)
+    else:  # catalog_item holds the current version
+        edition = catalog_versions.current_version()
+        items = [i.to_interchange() for i in queries.published_catalog()]
+    return catalog_pdf(items, bureau=settings["BUREAU_NAME"], font=document_fonts(),
+                       published_on=edition.published_on if edition else catalog_stamp(),
+                       edition=vocab.CATALOG_VERSION.format(number=edition.number) if edition else None)
 
 
 # --- documents as issued: stored once per state, served byte for byte --------------------------
