@@ -466,3 +466,30 @@ def test_catalog_versions_cli_export_and_import(app, runner, tmp_path):
     bad.write_text(json.dumps([_item(methods=["催告"])]), encoding="utf-8")
     refused = runner.invoke(args=["catalog", "import", str(bad)])
     assert refused.exit_code != 0 and "催告" in refused.output
+
+
+def test_catalog_versions_migration_makes_version_one_from_what_is_loaded(tmp_path):
+    """An existing installation: migration 0007 turns the loaded catalog into version 1 and the draft."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import make_app
+
+    app = make_app("sqlite:///" + str(tmp_path / "old.sqlite"), tmp_path / "instance")
+    with app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO catalog_item (code, name, field, responsible_unit, methods, stages, "
+                              "legal_basis, target_scope, published, active, updated_at) VALUES ('ZD-TD-01', '耕地', "
+                              "'土地', '耕地保护监督科', '[\"政策指引\"]', '[\"事前\"]', "
+                              "'[{\"law\": \"土地管理法\", \"articles\": [\"第三十条\"]}]', '', 1, 1, '2026-01-01')"))
+        upgrade()
+        first = cv.current_version()
+        assert first.number == 1 and first.published_on == cv.today()
+        assert first.items == [{"code": "ZD-TD-01", "name": "耕地", "field": "土地", "responsible_unit": "耕地保护监督科",
+                                "methods": ["政策指引"], "stages": ["事前"],
+                                "legal_basis": [{"law": "土地管理法", "articles": ["第三十条"]}],
+                                "target_scope": "", "published": True, "active": True}]
+        assert cv.draft().revision == 1 and cv.draft_items() == first.items
+        db.session.remove()
+        db.engine.dispose()
