@@ -251,3 +251,16 @@ RECORD_LABELS.update({
 })
 # Audit fields that are bookkeeping, not content: shown only inside the 技术信息 fold.
 TECHNICAL_FIELDS = ("document_sha256", "sha256", "ruleset_version", "version")
+
+# 目录清单 maintenance (issue 12): an item's fields as the editor, the sheet and the diff name them.
+CATALOG_FIELDS = {"code": "事项编码", "name": "事项名称", "field": "领域", "responsible_unit": "责任单位",
+                  "methods": FIELD_LABELS["method"], "stages": FIELD_LABELS["stage"],
+                  "legal_basis": FIELD_LABELS["legal_basis"], "target_scope": "适用对象",
+                  "published": "是否公开", "active": "是否有效", "notes": "备注", "source": "来源",
+                  "provenance": "出处类型"}
+# How an item of the draft differs from the published catalog.
+CATALOG_CHANGES = {"added": "新增", "changed": "已修改", "retired": "停用"}
+CATALOG_VERSION = "第{number}版"
+CATALOG_CHECKED = "按{date}公布的目录清单（第{number}版）检查"
+CATALOG_ACTIONS = {"create_item": "新增事项", "edit_item": "修改事项", "retire_item": "停用事项",
+                   "import": "导入", "replace": "整体替换", "publish": "发布"}

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from webapp.pdf import content_disposition
 from webapp.services import DomainError
-from webapp.services import policy, queries
+from webapp.services import catalog_versions, policy, queries
 from webapp.services import records as svc
 from webapp.services.presenting import errors_by_field, group_findings, record_view
 
@@ -52,6 +52,7 @@ def record_page(record, *, errors=None, values=None, status: int = 200, confirm:
         groups=group_findings(report["findings"], reasons=record.warning_reasons) if report else None,
         errors=errors or {}, values=values or {},
         can=lambda action: policy.can(current_user, action, record), choices=vocab.FIELD_VOCABULARY,
+        catalog_checked=catalog_versions.checked_against(record.catalog_version),
     )
     return render_template("records/view.html", **context), status
 

@@ -105,6 +105,19 @@ MATRIX = {
     "auth.revoke_token": [("POST", "/admin/users/staff/revoke-token", row(L, D, D, D, O, D))],
     "auth.change_password": [("GET", "/account/password", row(L, O, O, O, O, O))],
     "auth.save_password": [("POST", "/account/password", row(L, O, O, O, O, O))],
+    # 目录清单: published versions are public; the draft is 政策法规科's (reviewer and admin).
+    "catalog.version": [("GET", "/catalog/versions/1", row(P, O, O, O, O, O))],
+    "catalog.draft": [("GET", "/catalog/draft", row(L, D, D, O, O, D))],
+    "catalog.new_item": [("GET", "/catalog/draft/items/new", row(L, D, D, O, O, D))],
+    "catalog.create_item": [("POST", "/catalog/draft/items/new", row(L, D, D, O, O, D))],
+    "catalog.item": [("GET", "/catalog/draft/items/ZD-TD-01", row(L, D, D, O, O, D))],
+    "catalog.save_item": [("POST", "/catalog/draft/items/ZD-TD-01", row(L, D, D, O, O, D))],
+    "catalog.retire_item": [("POST", "/catalog/draft/items/ZD-TD-01/retire", row(L, D, D, O, O, D))],
+    "catalog.import_dry_run": [("POST", "/catalog/draft/import", row(L, D, D, O, O, D))],
+    "catalog.import_apply": [("POST", "/catalog/draft/import/apply", row(L, D, D, O, O, D))],
+    "catalog.export": [("GET", "/catalog/draft/export.xlsx", row(L, D, D, O, O, D)),
+                       ("GET", "/catalog/draft/export.json", row(L, D, D, O, O, D))],
+    "catalog.publish": [("POST", "/catalog/draft/publish", row(L, D, D, O, O, D))],
 }
 UNLISTED_OK = {"static"}
 
@@ -201,6 +214,11 @@ API_TWINS = {  # API endpoint → [(method, url, HTML endpoint, index of its MAT
     "api.list_users": [("GET", "/api/v1/users", "auth.users", 0)],
     "api.create_user": [("POST", "/api/v1/users", "auth.create_user", 0)],
     "api.update_user": [("PATCH", "/api/v1/users/staff", "auth.update_user", 0)],
+    "api.catalog": [("GET", "/api/v1/catalog", "catalog.public", 0),
+                    ("GET", "/api/v1/catalog?version=1", "catalog.version", 0)],
+    "api.catalog_draft": [("GET", "/api/v1/catalog/draft", "catalog.draft", 0)],
+    "api.replace_catalog_draft": [("PUT", "/api/v1/catalog/draft", "catalog.save_item", 0)],
+    "api.publish_catalog_draft": [("POST", "/api/v1/catalog/draft/publish", "catalog.publish", 0)],
 }
 API_MATRIX = {
     "api.openapi": [("GET", "/api/v1/openapi.json", row(P, P, P, P, P, P))],

@@ -11,6 +11,7 @@ from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import AuditEvent, CatalogItem, GuidanceRecord, User
 from webapp.models.record import SHANGHAI
+from webapp.services import catalog_versions
 from webapp.services import records as svc
 
 
@@ -161,12 +162,12 @@ def test_download_names_say_what_the_file_is(app, client, auth):
     assert _fallback_name(client.get("/register.pdf?year=2026")) == "register-2026.pdf"
     with app.app_context():
         unit_id = _user("staff").unit_id
-        stamp = datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)  # 12月1日 in Shanghai
-        db.session.execute(CatalogItem.__table__.update().values(updated_at=stamp))
-        db.session.commit()
+        reviewer = _user("reviewer")
+        catalog_versions.save_item(reviewer, "ZD-TD-01", {"name": "改名"}, catalog_versions.draft().revision)
+        catalog_versions.publish(reviewer, "2026-12-01", None, catalog_versions.draft().revision)
     assert _fallback_name(client.get("/register.pdf?year=2026&unit=自然资源开发利用科")) == f"register-2026-unit-{unit_id}.pdf"
     catalog = client.get("/catalog.pdf")
-    assert _fallback_name(catalog) == "catalog-2026-12-01.pdf"
+    assert _fallback_name(catalog) == "catalog-2026-12-01-v2.pdf"
     assert "公布日期：2026年12月1日" in "".join(pdf_text(catalog.data)).replace(" ", "")
 
 

@@ -15,11 +15,11 @@ from webapp.services import records as svc
 from webapp.services.accounts import user_for_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+PUBLIC_ENDPOINTS = frozenset({"api.openapi", "api.catalog"})
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import alerts, openapi, records, stats, users  # noqa: F401 — registers the routes
+    from webapp.api import alerts, catalog, openapi, records, stats, users  # noqa: F401 — registers the routes
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

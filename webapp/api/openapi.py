@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify
 from pydantic.json_schema import models_json_schema
 
-from webapp.api import bp
+from webapp.api import bp, catalog
 from webapp.api import schemas as s
 from webapp.api.bodies import MAX_ID
 from webapp.api.records import MAX_PAGE
@@ -143,6 +143,8 @@ def document() -> dict[str, Any]:
         "/api/v1/records/{record_id}/attachments": {"post": _attachment_upload(record_id, out, answers)},
         **_pdf_paths(record_id),
     }
+    catalog_paths, catalog_defs = catalog.openapi_paths(REF, ERRORS, out(s.Error))
+    paths.update(catalog_paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "行政指导管理系统 JSON API", "version": "1",
@@ -152,7 +154,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": defs.get("$defs", {}),
+        "components": {"schemas": {**defs.get("$defs", {}), **catalog_defs},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                                       "description": "users token 签发的 API 令牌"}}},
     }
@@ -231,7 +233,9 @@ def _pdf_paths(record_id: dict) -> dict:
                                                 [record_id]),
         "/register.pdf": get("register_pdf", "行政指导事项登记簿（台账的任意筛选条件）",
                              [p for p in _list_parameters() if p["name"] not in ("after", "limit", "sort")]),
-        "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录）", [], security=[]),
+        "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录；?version=N 为第N版）",
+                            [{"name": "version", "in": "query", "required": False, "description": "版本号",
+                              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}], security=[]),
         "/records/{record_id}/versions/{version_id}.pdf": get(
             "document_version_pdf", "原样保存的文书版本（GET 记录的 documents[].url），与其 sha256 逐字节一致",
             [record_id, {**record_id, "name": "version_id", "description": "文书版本编号"}]),

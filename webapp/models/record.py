@@ -107,6 +107,7 @@ class GuidanceRecord(db.Model):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     void_reason: Mapped[str | None] = mapped_column(Text)
     ruleset_version: Mapped[str | None] = mapped_column(String(40))
+    catalog_version: Mapped[int | None] = mapped_column(Integer)  # the 目录清单 version checked at submit
     last_report: Mapped[dict | None] = mapped_column(JSON)
     filed_report: Mapped[dict | None] = mapped_column(JSON)
     document_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -89,18 +89,18 @@ def catalog_groups(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def catalog_html(items: Sequence[Mapping[str, Any]], *, bureau: str,
-                 published_on: date | datetime, font: FontConfig | DocumentFonts) -> str:
+                 published_on: date | datetime, font: FontConfig | DocumentFonts, edition: str | None = None) -> str:
     return render_html(
         "catalog.html", fonts=DocumentFonts.of(font), title="自然资源行政指导目录清单", bureau=bureau,
         published=cn_date(published_on), groups=catalog_groups(items), L=vocab.FIELD_LABELS,
-        widths=CATALOG_WIDTHS,
+        widths=CATALOG_WIDTHS, edition=edition,
     )
 
 
 def catalog_pdf(items: Sequence[Mapping[str, Any]], *, bureau: str,
-                published_on: date | datetime, font: FontConfig | DocumentFonts) -> bytes:
-    """自然资源行政指导目录清单 (catalog.json shape), dated with the catalog's 公布日期."""
-    html = catalog_html(items, bureau=bureau, published_on=published_on, font=font)
+                published_on: date | datetime, font: FontConfig | DocumentFonts, edition: str | None = None) -> bytes:
+    """自然资源行政指导目录清单 (catalog.json shape), dated with the catalog's 公布日期 (and its version)."""
+    html = catalog_html(items, bureau=bureau, published_on=published_on, font=font, edition=edition)
     stamp = published_on if isinstance(published_on, datetime) else datetime.combine(published_on, datetime.min.time())
     return html_to_pdf(html, font=font, timestamp=stamp, page_numbers=CATALOG_PAGE_NUMBERS)
 

@@ -19,7 +19,7 @@ from webapp.pdf import (
     DocumentFonts, DocumentRecord, FontConfig, catalog_pdf, find_fonts, guidance_document_pdf,
     opinion_letter_pdf, rules_handout_pdf,
 )
-from webapp.services import Conflict, queries
+from webapp.services import Conflict, catalog_versions, queries
 from webapp.services.audit import record_event
 from webapp.services.files import file_store
 
@@ -86,10 +86,17 @@ def rules_handout() -> bytes:
                              generated_at=datetime(effective.year, effective.month, effective.day))
 
 
-def catalog_document() -> bytes:
-    items = queries.published_catalog()
-    return catalog_pdf([i.to_interchange() for i in items], bureau=settings["BUREAU_NAME"],
-                       published_on=catalog_stamp(), font=document_fonts())
+def catalog_document(number: int | None = None) -> bytes:
+    """The published catalog (current version, or version `number`) as issued on its 公布日期."""
+    if number is not None:
+        edition = catalog_versions.version(number)
+        items = catalog_versions.public_items(edition)
+    else:  # catalog_item holds the current version
+        edition = catalog_versions.current_version()
+        items = [i.to_interchange() for i in queries.published_catalog()]
+    return catalog_pdf(items, bureau=settings["BUREAU_NAME"], font=document_fonts(),
+                       published_on=edition.published_on if edition else catalog_stamp(),
+                       edition=vocab.CATALOG_VERSION.format(number=edition.number) if edition else None)
 
 
 # --- documents as issued: stored once per state, served byte for byte --------------------------

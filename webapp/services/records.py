@@ -19,7 +19,7 @@ from webapp.db_setup import write_transaction
 from webapp.extensions import db, settings
 from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
-from webapp.services import Conflict, DomainError, NotFound, spot_checks
+from webapp.services import Conflict, DomainError, NotFound, catalog_versions, spot_checks
 from webapp.services.audit import diff, record_event
 from webapp.services.documents import store_document_versions
 from webapp.services.numbering import allocate_number
@@ -234,6 +234,7 @@ def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
     before = _snapshot(record)
     record.last_report = report.to_dict()
     record.ruleset_version = report.ruleset
+    record.catalog_version = catalog_versions.current_number()
     record.submitted_at = now_utc()
     _touch(record, user)
     if report.outcome == "review" or spot_checks.reviews_everything():
@@ -260,6 +261,7 @@ def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict
     record.filed_report = report.to_dict()
     record.last_report = report.to_dict()
     record.ruleset_version = report.ruleset
+    record.catalog_version = catalog_versions.current_number()  # the version this filing was checked against
     record_event(entity="record", entity_id=record.id, action="file", user_id=user.id,
                  changes=diff(before, _snapshot(record)), note=record.number)
 

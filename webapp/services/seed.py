@@ -10,6 +10,7 @@ from sqlalchemy import select
 from webapp.db_setup import write_transaction
 from webapp.extensions import db
 from webapp.models import CatalogItem, Unit, User
+from webapp.services import catalog_versions
 from webapp.services.audit import record_event
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -69,7 +70,20 @@ def seed_catalog() -> int:
             published=item.get("published", True), active=item.get("active", True),
         ))
         added += 1
+    if added and catalog_versions.current_number() is None:
+        db.session.flush()
+        catalog_versions.first_version(_interchange_items())
     return added
+
+
+def _interchange_items() -> list[dict]:
+    """catalog_item as catalog.json's shape, for the first version's snapshot."""
+    items = []
+    for row in db.session.scalars(select(CatalogItem).order_by(CatalogItem.code)):
+        item = row.to_interchange()
+        item.update({k: getattr(row, k) for k in ("source", "provenance") if getattr(row, k)})
+        items.append(item)
+    return items
 
 
 def seed_demo(credentials_file: Path) -> dict:
