@@ -208,6 +208,7 @@ def worker(once: bool):
     import signal
 
     import webapp.services.archive  # noqa: F401 — registers the archive job
+    import webapp.services.impact  # noqa: F401 — registers the impact job
     from webapp.services.jobs import work
 
     stopping = []

@@ -3,6 +3,7 @@ from webapp.models.archive import Attachment, DocumentVersion, Job
 from webapp.models.audit import AuditEvent
 from webapp.models.catalog import CatalogItem
 from webapp.models.record import GuidanceRecord, NumberCounter, ReviewDecision
+from webapp.models.ruleset_version import ImpactRun, RulesetDraft, RulesetVersion  # noqa: F401
 from webapp.models.user import LoginThrottle, RecoveryCode, Unit, User
 
 __all__ = [

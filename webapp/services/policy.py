@@ -59,6 +59,8 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "manage_users": frozenset({"admin"}),
     "view_register": frozenset({"staff", "reviewer", "admin", "viewer"}),
     "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
+    "manage_rule_params": frozenset({"admin"}),  # 规则参数草稿与公布
+    "view_impact": frozenset({"reviewer", "admin"}),  # 变更影响分析
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.
