@@ -123,6 +123,20 @@ def test_impact_changes_equal_a_direct_evaluate_of_each_record(app, workers, sce
     json.dumps(result.to_dict())  # stored on the job as JSON
 
 
+def test_impact_fast_reading_equals_stored_reading(app):
+    from webapp.services.impact_engine import READ_COLUMNS, StoredRow, fast_reading
+
+    with app.app_context():
+        _store_varied(120, seed=17)
+        records = db.session.scalars(select(GuidanceRecord)).all()
+        assert any(r.case_info for r in records) and any(r.admonition_conditions for r in records)
+        for record in records:
+            fast = fast_reading(StoredRow(*(getattr(record, c) for c in READ_COLUMNS))).record
+            slow = stored_reading(record).record
+            assert fast == slow and fast.model_dump() == slow.model_dump()
+            assert fast.model_fields_set == slow.model_fields_set
+
+
 def test_impact_catalog_only_draft_reads_only_records_of_changed_items(app):
     with app.app_context():
         _store_varied(120, seed=3)

@@ -134,7 +134,7 @@ def compute(items: list[dict] | None, params: dict | None, years: tuple[int, int
     for rule_id, n in tally.by_rule.items():
         key = PRINCIPLES.get(principle_of.get(rule_id, ""), principle_of.get(rule_id, ""))
         by_principle[key] = by_principle.get(key, 0) + n
-    changed_rules = sorted(set(plan.params_delta.by_id) if plan.params_delta else set())
+    changed_rules = sorted(plan.params_delta.ids if plan.params_delta else ())
     return ImpactResult(
         years=years, checked=tally.checked, changed=tally.changed,
         transitions=dict(sorted(tally.transitions.items(), key=lambda kv: -kv[1])),

@@ -7,31 +7,35 @@ shortcut against a full `rules.evaluate` under the draft):
     same findings under both (same record, history, `now`, prepared params);
   - a catalog check gives the same findings for a record whose catalog code names an item that
     is equal in both catalogs (the check reads only that item: CATALOG_CHECKS below).
-So each record is evaluated in full under the current rules (its current outcome), and under
-the draft only the rules the draft changes for it; a record for which the draft changes no rule
-is not read at all.
+So for each record only the rules the draft changes for it ("delta") are evaluated, under the
+current and under the draft settings; when their findings agree nothing differs. Only when they
+differ are the other rules evaluated (once: they are the same under both) to get both outcomes.
+A record for which the draft changes no rule is not read at all.
 """
 from __future__ import annotations
 
+import json
 import os
 from array import array
 from bisect import bisect_left
 from collections import Counter, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from multiprocessing import get_context
 from typing import Any
 
 import rules
 from rules.engine import outcome_of
 from rules.history import EarlierRecord, normalize_id
+from rules import model as m
 from rules.model import SHANGHAI, upper_code
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import JSON, Boolean, Date, create_engine, func, literal_column, select
 from sqlalchemy.pool import NullPool
 
 from webapp.models import GuidanceRecord
-from webapp.services.rules_bridge import COUNTED_STATUSES, stored_reading
+from webapp.models.types import UTCDateTime
+from webapp.services.rules_bridge import COUNTED_STATUSES
 
 # Checks that read the catalog item (ctx.item); test_impact checks no other check does.
 CATALOG_CHECKS = frozenset({"catalog_item_exists", "catalog_item_active", "catalog_item_published",
@@ -50,6 +54,56 @@ READ_COLUMNS = (
     "follow_up_due", "result", "effect",
 )
 StoredRow = namedtuple("StoredRow", READ_COLUMNS)  # what stored_reading reads, by attribute
+_set = object.__setattr__
+
+
+def _built(cls, values: dict):
+    """What cls.model_construct(**values) returns for a complete `values`, without its per-call cost."""
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _part(cls, data):
+    if data is None:
+        return None
+    return _built(cls, {key: data.get(key) for key in cls.model_fields})
+
+
+_CASE_FIELDS = tuple(m.Case.model_fields)
+
+
+def fast_reading(row: StoredRow) -> rules.Reading:
+    """rules_bridge.stored_reading(row), built without pydantic's model_construct (test_impact compares)."""
+    target = None
+    if (row.target_name is not None or row.target_kind is not None or row.target_id_number is not None
+            or row.target_contact is not None or row.target_phone is not None):
+        target = _built(m.Target, {"name": row.target_name, "kind": row.target_kind, "id_number": row.target_id_number,
+                                   "contact": row.target_contact, "phone": row.target_phone})
+    case = row.case_info
+    if case is not None:
+        values = {key: case.get(key) for key in _CASE_FIELDS}
+        closed = values["closed_on"]
+        if closed is not None and not isinstance(closed, date):
+            values["closed_on"] = date.fromisoformat(closed)
+        case = _built(m.Case, values)
+    record = _built(m.GuidanceRecord, {
+        "catalog_code": row.catalog_code, "method": row.method, "stage": row.stage, "form": row.form,
+        "initiated_by": row.initiated_by, "applied_at": row.applied_at, "unit": row.unit,
+        "officers": list(row.officers) if row.officers is not None else None,
+        "guided_at": row.guided_at, "place": row.place, "target": target, "subject": row.subject,
+        "content": row.content, "problem": row.problem, "opinion": row.opinion,
+        "legal_basis": [_part(m.LegalBasis, b) for b in row.legal_basis] if row.legal_basis is not None else None,
+        "informed_of_voluntariness": row.informed_of_voluntariness, "written_requested": row.written_requested,
+        "oral_confirmation": row.oral_confirmation, "contact_person": row.contact_person,
+        "contact_phone": row.contact_phone,
+        "admonition_conditions": _part(m.AdmonitionConditions, row.admonition_conditions),
+        "case": case, "project": _part(m.Project, row.project), "follow_up_due": row.follow_up_due,
+        "result": row.result, "effect": row.effect})
+    return rules.Reading.of(record)
 
 
 def _micros(moment: datetime) -> int:
@@ -65,11 +119,15 @@ class BulkHistory:
     def __init__(self, rows):
         self._index: dict[str, tuple[array, list[EarlierRecord]]] = {}
         keys: dict[str, str | None] = {}
+        ids: dict[str, str | None] = {}
+        codes: dict[str, str | None] = {}
         for guided_at, name, id_number, method, code in rows:  # sorted by guided_at
-            key = keys.get(name) if name in keys else keys.setdefault(name, rules.target_key(name))
-            earlier = EarlierRecord(guided_at, key, normalize_id(id_number), method, upper_code(code))
+            key = keys[name] if name in keys else keys.setdefault(name, rules.target_key(name))
+            number = ids[id_number] if id_number in ids else ids.setdefault(id_number, normalize_id(id_number))
+            code = codes[code] if code in codes else codes.setdefault(code, upper_code(code))
+            earlier = EarlierRecord(guided_at, key, number, method, code)
             at = _micros(guided_at)
-            for slot in (f"n:{key}" if key else None, f"i:{earlier.id_number}" if earlier.id_number else None):
+            for slot in (f"n:{key}" if key else None, f"i:{number}" if number else None):
                 if slot is not None:
                     times, entries = self._index.get(slot) or self._index.setdefault(slot, (array("q"), []))
                     times.append(at)
@@ -96,6 +154,16 @@ class BulkHistory:
 
 
 @dataclass
+class Delta:
+    """The rules a draft changes for a record, as current and draft rule sets, and all the others."""
+
+    ids: frozenset[str]
+    current: rules.RuleSet
+    draft: rules.RuleSet
+    others: rules.RuleSet | None  # current rules outside `ids` (equal under both)
+
+
+@dataclass
 class Plan:
     """Everything a worker needs, set before the pool forks (copy-on-write, never pickled)."""
 
@@ -103,8 +171,8 @@ class Plan:
     current_catalog: rules.Catalog
     draft_catalog: rules.Catalog
     current_rules: rules.RuleSet
-    params_delta: rules.RuleSet | None  # draft rules whose params changed
-    catalog_delta: rules.RuleSet | None  # the same plus the catalog checks (changed catalog codes)
+    params_delta: Delta | None  # rules whose params changed
+    catalog_delta: Delta | None  # the same plus the catalog checks (records of changed catalog codes)
     changed_codes: frozenset[str]
     history: BulkHistory | None
     start: datetime
@@ -117,9 +185,17 @@ _PLAN: Plan | None = None
 _ENGINE = None
 
 
-def _subset(ruleset: rules.RuleSet, ids: set[str]) -> rules.RuleSet | None:
-    chosen = [r for r in ruleset.rules if r.id in ids and r.phase in ("submit", "both")]
+def _subset(ruleset: rules.RuleSet, keep) -> rules.RuleSet | None:
+    chosen = [r for r in ruleset.rules if keep(r.id) and r.phase in ("submit", "both")]
     return rules.RuleSet(chosen, ruleset.version) if chosen else None
+
+
+def _delta(current: rules.RuleSet, draft: rules.RuleSet, ids: set[str]) -> Delta | None:
+    changed = _subset(draft, ids.__contains__)
+    if changed is None:
+        return None
+    ids = frozenset(changed.by_id)
+    return Delta(ids, _subset(current, ids.__contains__), changed, _subset(current, lambda i: i not in ids))
 
 
 def make_plan(url: str, current_catalog: rules.Catalog, draft_catalog: rules.Catalog,
@@ -132,20 +208,73 @@ def make_plan(url: str, current_catalog: rules.Catalog, draft_catalog: rules.Cat
     catalog_rules = {r.id for r in draft_rules.rules if r.check in CATALOG_CHECKS}
     start = datetime(years[0], 1, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
     end = datetime(years[1] + 1, 1, 1, tzinfo=SHANGHAI).astimezone(timezone.utc)
-    params_delta = _subset(draft_rules, params_changed)
-    catalog_delta = _subset(draft_rules, params_changed | catalog_rules) if changed_codes else None
+    params_delta = _delta(current_rules, draft_rules, params_changed)
+    catalog_delta = _delta(current_rules, draft_rules, params_changed | catalog_rules) if changed_codes else None
     only_codes = None if params_delta is not None else tuple(sorted(changed_codes))
     return Plan(url, current_catalog, draft_catalog, current_rules, params_delta, catalog_delta,
                 changed_codes, None, start, end, datetime.now(SHANGHAI), only_codes)
 
 
+def _sqlite_moment(text):
+    if text is None or text.__class__ is not str:
+        return text
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)  # SQLite keeps naive UTC text
+
+
+def _sqlite_day(text):
+    return date.fromisoformat(text) if text.__class__ is str else text
+
+
+def _sqlite_json(text):
+    return json.loads(text) if text.__class__ is str else text
+
+
+def _sqlite_bool(value):
+    return bool(value) if value is not None else None
+
+
+def _decoders(conn, names) -> list | None:
+    """Per column, how a raw driver value becomes what the model's column type would return.
+
+    The columns are read untyped (SQLAlchemy's per-value result processing costs more than the
+    checks); PostgreSQL's driver already returns aware datetimes, dates, JSON and booleans."""
+    if conn.dialect.name != "sqlite":
+        return None
+    table = GuidanceRecord.__table__.c
+    by_type = {UTCDateTime: _sqlite_moment, Date: _sqlite_day, JSON: _sqlite_json, Boolean: _sqlite_bool}
+    return [next((fn for kind, fn in by_type.items() if isinstance(table[name].type, kind)), None)
+            for name in names]
+
+
+def _raw_rows(conn, query, names):
+    decoders = _decoders(conn, names)
+    rows = conn.execute(query.execution_options(yield_per=20_000))
+    if decoders is None:
+        yield from rows
+        return
+    pairs = [(i, fn) for i, fn in enumerate(decoders) if fn is not None]
+    for row in rows:
+        values = list(row)
+        for i, fn in pairs:
+            values[i] = fn(values[i])
+        yield values
+
+
+def _untyped(names):
+    table = GuidanceRecord.__table__
+    return [literal_column(f"{table.name}.{name}") for name in names]
+
+
+HISTORY_COLUMNS = ("guided_at", "target_name", "target_id_number", "method", "catalog_code")
+
+
 def load_history(conn, plan: Plan, history_days: int) -> BulkHistory:
     t = GuidanceRecord.__table__.c
-    query = (select(t.guided_at, t.target_name, t.target_id_number, t.method, t.catalog_code)
+    query = (select(*_untyped(HISTORY_COLUMNS)).select_from(GuidanceRecord.__table__)
              .where(t.status.in_(COUNTED_STATUSES), t.guided_at >= plan.start - timedelta(days=history_days),
                     t.guided_at < plan.end)
              .order_by(t.guided_at))
-    return BulkHistory(conn.execute(query.execution_options(yield_per=50_000)))
+    return BulkHistory(_raw_rows(conn, query, HISTORY_COLUMNS))
 
 
 def _where(query, plan: Plan):
@@ -194,22 +323,22 @@ class Tally:
 
 
 def check_row(plan: Plan, row: StoredRow) -> tuple[str, str, frozenset, frozenset] | None:
-    """(current outcome, draft outcome, rules added, rules removed) or None when nothing differs."""
+    """(current outcome, draft outcome, rules added, rules removed) or None when no finding differs."""
     delta = plan.catalog_delta if row.catalog_code in plan.changed_codes else plan.params_delta
     if delta is None:
         return None
-    reading = stored_reading(row)
+    reading = fast_reading(row)
     now = row.submitted_at or plan.run_now
-    current = rules.evaluate(reading, catalog=plan.current_catalog, history=plan.history, now=now,
-                             ruleset=plan.current_rules)
-    redone = rules.evaluate(reading, catalog=plan.draft_catalog, history=plan.history, now=now, ruleset=delta)
-    before = sorted((f.rule, f.field) for f in current.findings if f.rule in delta.by_id)
-    after = sorted((f.rule, f.field) for f in redone.findings)
-    if before == after:
+    before = rules.evaluate(reading, catalog=plan.current_catalog, history=plan.history, now=now,
+                            ruleset=delta.current).findings
+    after = rules.evaluate(reading, catalog=plan.draft_catalog, history=plan.history, now=now,
+                           ruleset=delta.draft).findings
+    if sorted((f.rule, f.field) for f in before) == sorted((f.rule, f.field) for f in after):
         return None
-    kept = [f for f in current.findings if f.rule not in delta.by_id]
-    old_rules, new_rules = {r for r, _ in before}, {r for r, _ in after}
-    return (current.outcome, outcome_of([*kept, *redone.findings]),
+    kept = rules.evaluate(reading, catalog=plan.current_catalog, history=plan.history, now=now,
+                          ruleset=delta.others).findings if delta.others is not None else ()
+    old_rules, new_rules = {f.rule for f in before}, {f.rule for f in after}
+    return (outcome_of([*kept, *before]), outcome_of([*kept, *after]),
             frozenset(new_rules - old_rules), frozenset(old_rules - new_rules))
 
 
@@ -239,8 +368,9 @@ def check_rows(plan: Plan, rows) -> Tally:
 
 def read_chunk(conn, plan: Plan, lo: int, hi: int):
     t = GuidanceRecord.__table__.c
-    query = _where(select(*(t[name] for name in READ_COLUMNS)).where(t.id >= lo, t.id < hi), plan)
-    return conn.execute(query.order_by(t.id))
+    query = _where(select(*_untyped(READ_COLUMNS)).select_from(GuidanceRecord.__table__)
+                   .where(t.id >= lo, t.id < hi), plan)
+    return _raw_rows(conn, query.order_by(t.id), READ_COLUMNS)
 
 
 def _worker_chunk(bounds: tuple[int, int]) -> Tally:
