@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .ruleset import Rule, RuleSet, RuleSetError
+from .vocabulary import PARAM_LABELS
 
 Overlay = dict[str, dict[str, Any]]
 
@@ -52,13 +53,16 @@ def overlay_problems(ruleset: RuleSet, overlay: Any) -> dict[str, str]:
             key = f"{rule_id}.{name}"
             if name not in rule.params:
                 problems[key] = "该规则没有这个参数"
+            elif name not in PARAM_LABELS:
+                problems[key] = "该参数决定规则检查什么，不能在此修改"
             elif (problem := _same_type(rule.params[name], value)) is not None:
                 problems[key] = problem
     if not problems:
-        try:
-            apply_overlay(ruleset, overlay)
-        except RuleSetError as exc:
-            problems[""] = str(exc)
+        for rule_id, params in overlay.items():
+            try:
+                apply_overlay(ruleset, {rule_id: params})
+            except RuleSetError as exc:
+                problems[f"{rule_id}.{next(iter(params))}"] = f"取值无效，请检查格式（{exc}）"
     return problems
 
 

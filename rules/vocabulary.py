@@ -208,3 +208,9 @@ FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
 JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 # The upload form's fields and the archive form's.
 FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}
+
+# Rule params an admin may change in the draft overlay (webapp /rules/params); the others shape what a rule checks.
+PARAM_LABELS = {"days": "天数", "min_records": "次数", "working_days": "工作日数", "min_length": "最少字数",
+                "words": "词语（每行一个）", "placeholders": "空泛用语（每行一个）", "prefixes": "开头用语（每行一个）",
+                "earliest": "最早日期", "officers_max_count": "指导人员人数上限",
+                "officer_name_max_length": "姓名字数上限"}

@@ -310,3 +310,89 @@ def test_impact_start_refuses_bad_drafts_and_staff(app):
             impact.start(user("admin"), items=[{"name": "无编码"}], params=None, years=(2026, 2026), label="x")
         assert db.session.scalar(select(db.func.count()).select_from(Job)) == 0
         assert db.session.scalar(select(db.func.count()).select_from(RulesetVersion)) == 0
+
+
+# --- pages -------------------------------------------------------------------------------------------
+
+
+def test_params_page_full_and_invalid_post(client, auth):
+    auth.login("admin")
+    page = client.get("/rules/params").get_data(as_text=True)
+    assert "<html" in page and "规则参数" in page and 'name="reasonable.burden.min_records"' in page
+    assert 'name="voluntary.coercive-wording.fields"' not in page  # what a rule checks is not editable here
+    response = client.post("/rules/params", data={"csrf_token": auth.csrf_token(), "draft_version": "0",
+                                                  "reasonable.burden.min_records": "三",
+                                                  "voluntary.coercive-wording.words": ""})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#f-reasonable-burden-min_records"' in body and "请填写整数" in body
+    assert 'id="f-voluntary-coercive-wording-words"' in body and "应为至少一项的列表" in body
+    assert ">三<" not in body and 'value="三"' in body  # what the admin typed stays
+
+
+def test_params_pages_draft_impact_publish(app, client, auth):
+    auth.login("admin")
+    token = auth.csrf_token()
+    saved = client.post("/rules/params", data={"csrf_token": token, "draft_version": "0",
+                                               "reasonable.burden.min_records": "2"})
+    assert saved.status_code == 303
+    refused = client.post("/rules/params/publish", data={"csrf_token": token, "published_on": "2026-12-01"})
+    assert refused.status_code == 409 and "影响分析" in refused.get_data(as_text=True)
+    started = client.post("/rules/params/impact", data={"csrf_token": token, "years": "2025-2026"})
+    assert started.status_code == 303
+    report_url = started.headers["Location"]
+    running = client.get(report_url).get_data(as_text=True)
+    assert "<progress" in running and 'hx-trigger="every 1s"' in running and "刷新查看进度" in running
+    _finish_jobs(app)
+    partial = client.get(report_url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in partial and "hx-trigger" not in partial and "检查" in partial
+    published = client.post("/rules/params/publish", data={"csrf_token": token, "published_on": "2026-12-01"})
+    assert published.status_code == 303
+    page = client.get("/rules/params").get_data(as_text=True)
+    assert "第 1 版，2026年12月1日公布" in page
+
+
+def test_params_bad_years_and_date_are_422(client, auth):
+    auth.login("admin")
+    token = auth.csrf_token()
+    years = client.post("/rules/params/impact", data={"csrf_token": token, "years": "2030-2020"})
+    assert years.status_code == 422 and 'href="#f-years"' in years.get_data(as_text=True)
+    day = client.post("/rules/params/publish", data={"csrf_token": token, "published_on": "明天"})
+    assert day.status_code == 422 and 'href="#f-published_on"' in day.get_data(as_text=True)
+
+
+def test_impact_report_lists_changed_records_with_links(app, client, auth):
+    with app.app_context():
+        _store_varied(80, seed=19)
+        job_id = impact.start(user("reviewer"), items=_draft_items(), params=DRAFT_PARAMS, years=(2025, 2026),
+                              label="目录与参数草稿").id
+    _finish_jobs(app)
+    auth.login("reviewer")
+    page = client.get(f"/impact/{job_id}").get_data(as_text=True)
+    assert "按单位" in page and "按原则和规则" in page and "/records/" in page and "需法制审查" in page
+    with app.app_context():
+        assert impact.looked_at(impact.fingerprint(_draft_items(), DRAFT_PARAMS)).id == job_id
+
+
+def test_impact_cli_prints_the_summary(app, runner, tmp_path):
+    with app.app_context():
+        _store_varied(80, seed=11)
+        items = _draft_items()
+        expected = impact.compute(items, DRAFT_PARAMS, (2025, 2026), workers=1)
+    assert expected.changed > 0
+    catalog = tmp_path / "draft.json"
+    catalog.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    params = tmp_path / "draft.toml"
+    words = json.dumps(DRAFT_PARAMS["voluntary.coercive-wording"]["words"], ensure_ascii=False)
+    params.write_text(f'["voluntary.coercive-wording"]\nwords = {words}\n["reasonable.burden"]\nmin_records = 1\n'
+                      '["effective.late-entry"]\ndays = 3\n', encoding="utf-8")
+    result = runner.invoke(args=["rules", "impact", "--catalog", str(catalog), "--params", str(params),
+                                 "--years", "2025-2026", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"共检查 {expected.checked:,} 条" in result.output
+    assert f"结果将改变的记录：{expected.changed:,} 条" in result.output
+    assert "按单位：自然资源开发利用科" in result.output
+    bad = runner.invoke(args=["rules", "impact", "--params", str(catalog)])
+    assert bad.exit_code != 0 and "TOML" in bad.output
+    none = runner.invoke(args=["rules", "impact"])
+    assert none.exit_code != 0 and "--catalog" in none.output

@@ -11,6 +11,7 @@ from typing import Any
 
 import rules
 from rules.overlay import apply_overlay, overlay_problems
+from rules.vocabulary import PARAM_LABELS
 from sqlalchemy import func, select
 
 from webapp.db_setup import write_transaction
@@ -67,15 +68,21 @@ def draft() -> RulesetDraft:
     return found if found is not None else RulesetDraft(id=1, params=published_overlay(), version=0)
 
 
+def editable_params() -> list[tuple[rules.Rule, list[str]]]:
+    """(rule, names of the params an admin may change) for every rule that has any."""
+    found = [(rule, [name for name in rule.params if name in PARAM_LABELS]) for rule in rules.RULESET.rules]
+    return [(rule, names) for rule, names in found if names]
+
+
 def read_overlay(form: dict[str, str]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Form fields named "rule_id.param" → overlay (only values differing from the bundled ones), problems.
 
     Lists are one entry per line; numbers are whole numbers."""
     overlay: dict[str, dict[str, Any]] = {}
     problems: dict[str, str] = {}
-    for rule in rules.RULESET.rules:
-        for name, base in rule.params.items():
-            key = f"{rule.id}.{name}"
+    for rule, names in editable_params():
+        for name in names:
+            base, key = rule.params[name], f"{rule.id}.{name}"
             if key not in form:
                 continue
             text = form[key].strip()
@@ -91,9 +98,7 @@ def read_overlay(form: dict[str, str]) -> tuple[dict[str, dict[str, Any]], dict[
                 value = text
             if value != base:
                 overlay.setdefault(rule.id, {})[name] = value
-    if not problems:
-        problems = overlay_problems(rules.RULESET, overlay)
-    return overlay, problems
+    return overlay, {**overlay_problems(rules.RULESET, overlay), **problems}
 
 
 def save_draft(user: User, overlay: dict[str, dict[str, Any]], *, expected_version: int) -> RulesetDraft:
