@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +72,7 @@ def build(app, count: int) -> None:
 def measure(app, label: str) -> None:
     from webapp.services import impact, impact_engine as engine
     from webapp.services.rule_params import current_ruleset
+    from webapp.services.impact_reading import load_history
     from webapp.services.rules_bridge import rules_catalog
 
     with app.app_context():
@@ -85,7 +86,7 @@ def measure(app, label: str) -> None:
         db.session.commit()
         with db.engine.connect() as conn:
             started = time.perf_counter()
-            plan.history = engine.load_history(conn, plan, 365)
+            plan.history = load_history(conn, plan.start - timedelta(days=365), plan.end)
             history_s = time.perf_counter() - started
             started = time.perf_counter()
             tally = engine.check_rows(plan, engine.read_chunk(conn, plan, 1, SAMPLE + 1))
