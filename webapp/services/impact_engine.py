@@ -14,6 +14,7 @@ A record for which the draft changes no rule is not read at all.
 """
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -216,24 +217,26 @@ def run(conn, plan: Plan, history_days: int, *, workers: int,
     if not ranges:
         return tally
     plan.history = load_history(conn, plan.start - timedelta(days=history_days), plan.end)
-    in_memory = plan.url.startswith("sqlite") and (":memory:" in plan.url or plan.url.rstrip("/") == "sqlite:")
-    if workers <= 1 or in_memory or len(ranges) == 1:
-        for lo, hi in ranges:
-            tally.merge(check_rows(plan, read_chunk(conn, plan, lo, hi)))
-            if progress:
-                progress(tally.checked, total)
-        return tally
-    _PLAN = plan
+    gc.freeze()  # the history index is never garbage: no collection scans it (nor, in workers, copies it)
     try:
+        in_memory = plan.url.startswith("sqlite") and (":memory:" in plan.url or plan.url.rstrip("/") == "sqlite:")
+        if workers <= 1 or in_memory or len(ranges) == 1:
+            for lo, hi in ranges:
+                tally.merge(check_rows(plan, read_chunk(conn, plan, lo, hi)))
+                if progress:
+                    progress(tally.checked, total)
+            return tally
+        _PLAN = plan
         # fork: the workers inherit the plan and the history index instead of unpickling them
         with get_context("fork").Pool(workers) as pool:
             for part in pool.imap_unordered(_worker_chunk, ranges):
                 tally.merge(part)
                 if progress:
                     progress(tally.checked, total)
+        return tally
     finally:
         _PLAN = None
-    return tally
+        gc.unfreeze()
 
 
 def default_workers(workers: int | None) -> int:

@@ -3,6 +3,7 @@ rules.Reading built without pydantic's per-call cost, and the history rules' ear
 indexed in one sorted pass. Flask-free."""
 from __future__ import annotations
 
+import gc
 import json
 from array import array
 from bisect import bisect_left
@@ -140,8 +141,18 @@ def _sqlite_day(text):
     return date.fromisoformat(text) if text.__class__ is str else text
 
 
+_parsed: dict[str, object] = {}  # legal bases, officer pairs, conditions repeat: parse each text once
+
+
 def _sqlite_json(text):
-    return json.loads(text) if text.__class__ is str else text
+    if text.__class__ is not str:
+        return text
+    found = _parsed.get(text)
+    if found is None:
+        if len(_parsed) > 50_000:
+            _parsed.clear()
+        found = _parsed[text] = json.loads(text)  # shared between rows: fast_reading only reads it
+    return found
 
 
 def _sqlite_bool(value):
@@ -189,4 +200,8 @@ def load_history(conn, start: datetime, end: datetime) -> BulkHistory:
     query = (select(*untyped(HISTORY_COLUMNS)).select_from(GuidanceRecord.__table__)
              .where(t.status.in_(COUNTED_STATUSES), t.guided_at >= start, t.guided_at < end)
              .order_by(t.guided_at))
-    return BulkHistory(raw_rows(conn, query, HISTORY_COLUMNS))
+    gc.disable()  # a million small objects: collections in the middle would rescan them again and again
+    try:
+        return BulkHistory(raw_rows(conn, query, HISTORY_COLUMNS))
+    finally:
+        gc.enable()
