@@ -264,3 +264,9 @@ CATALOG_VERSION = "第{number}版"
 CATALOG_CHECKED = "按{date}公布的目录清单（第{number}版）检查"
 CATALOG_ACTIONS = {"create_item": "新增事项", "edit_item": "修改事项", "retire_item": "停用事项",
                    "import": "导入", "replace": "整体替换", "publish": "发布"}
+
+# Rule params an admin may change in the draft overlay (webapp /rules/params); the others shape what a rule checks.
+PARAM_LABELS = {"days": "天数", "min_records": "次数", "working_days": "工作日数", "min_length": "最少字数",
+                "words": "词语（每行一个）", "placeholders": "空泛用语（每行一个）", "prefixes": "开头用语（每行一个）",
+                "earliest": "最早日期", "officers_max_count": "指导人员人数上限",
+                "officer_name_max_length": "姓名字数上限"}

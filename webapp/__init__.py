@@ -88,6 +88,9 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     rules_page.init_app(app)
     api.init_app(app)
     archive.init_app(app)
+    from webapp import impact  # rule params and change impact (issue 12)
+
+    impact.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
 

@@ -273,6 +273,7 @@ def worker(once: bool):
 
     import webapp.services.archive  # noqa: F401 — registers the archive job
     from webapp.instance_lock import InstanceBusy, hold_serving_lock, release_serving_lock
+    import webapp.services.impact  # noqa: F401 — registers the impact job
     from webapp.services.jobs import work
 
     try:

@@ -25,6 +25,7 @@ NAVIGATION = (
     ("archive.index", vocabulary.AUDIT_ACTIONS["archive"], "archive"),
     ("catalog.public", "指导目录", None),
     ("rules_page.index", "规则说明", None),
+    ("impact.params", "规则参数", "manage_rule_params"),
     ("auth.account", "账户安全", None),
     ("auth.security", "登录安全", "manage_users"),
     ("auth.users", "用户管理", "manage_users"),

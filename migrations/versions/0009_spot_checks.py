@@ -7,7 +7,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0009_spot_checks"
-down_revision = "0007_catalog_versions"
+down_revision = "0008_ruleset_versions"
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from webapp.services import attachments, jobs, queries
 from webapp.services import records as svc
 from tests.webapp.archive_data import image_bytes
 import webapp.services.archive  # noqa: F401 — registers the archive job
+from webapp.services import impact
 
 ROLES = ("anon", "staff", "staff2", "reviewer", "admin", "viewer")
 # own_draft belongs to staff's unit; staff2 is in another unit.
@@ -118,6 +119,11 @@ MATRIX = {
     "catalog.export": [("GET", "/catalog/draft/export.xlsx", row(L, D, D, O, O, D)),
                        ("GET", "/catalog/draft/export.json", row(L, D, D, O, O, D))],
     "catalog.publish": [("POST", "/catalog/draft/publish", row(L, D, D, O, O, D))],
+    "impact.params": [("GET", "/rules/params", row(L, D, D, D, O, D))],
+    "impact.save_params": [("POST", "/rules/params", row(L, D, D, D, O, D))],
+    "impact.run_params_impact": [("POST", "/rules/params/impact", row(L, D, D, D, O, D))],
+    "impact.publish_params": [("POST", "/rules/params/publish", row(L, D, D, D, O, D))],
+    "impact.report": [("GET", "/impact/{impact_job}", row(L, D, D, O, O, D))],
 }
 UNLISTED_OK = {"static"}
 
@@ -150,6 +156,8 @@ def records(app):
         ids["spot"] = spot.id
         ids["job"] = jobs.enqueue_job(db.session.scalar(select(User).where(User.username == "reviewer")),
                                       "archive", {"year": 2026, "unit": None}).id
+        ids["impact_job"] = impact.start(db.session.scalar(select(User).where(User.username == "reviewer")),
+                                         items=None, params={}, years=(2026, 2026), label="参数草稿").id
         assert db.session.get(GuidanceRecord, ids["pending"]).status == "pending_review"
         assert db.session.get(GuidanceRecord, ids["filed"]).status == "filed"
     return ids

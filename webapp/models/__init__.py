@@ -5,6 +5,7 @@ from webapp.models.catalog import CatalogItem
 from webapp.models.catalog_version import CatalogDraft, CatalogVersion
 from webapp.models.record import GuidanceRecord, NumberCounter, ReviewDecision
 from webapp.models.spot_check import SpotCheck
+from webapp.models.ruleset_version import ImpactRun, RulesetDraft, RulesetVersion  # noqa: F401
 from webapp.models.user import LoginThrottle, RecoveryCode, Unit, User
 
 __all__ = [

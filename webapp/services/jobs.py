@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 # kind → function(job params, progress, user or None) → result path (relative to FILES_FOLDER)
 HANDLERS: dict[str, Callable[[dict, Progress, User | None], str]] = {}
+DONE_MESSAGES: dict[str, str] = {"impact": "影响分析已完成"}  # kind → message when done (default: the archive's)
 
 
 def handler(kind: str):
@@ -94,7 +95,7 @@ def run_once() -> bool:
             log.exception("job %s (%s) failed", job_id, kind)
         _finish(job_id, "failed", error=message, message="生成失败")
         return True
-    _finish(job_id, "done", result_path=result, message="档案包已生成，可以下载")
+    _finish(job_id, "done", result_path=result or None, message=DONE_MESSAGES.get(kind, "档案包已生成，可以下载"))
     return True
 
 

@@ -68,6 +68,8 @@ APP_ACTIONS: dict[str, frozenset[str]] = {
     "archive": frozenset({"reviewer", "admin"}),  # 归档: the year's archive package
     "restore_discarded": frozenset({"admin"}),  # 恢复已放弃的草稿
     "spot_check": frozenset({"reviewer", "admin"}),  # 抽查: the queue and its conclusions
+    "manage_rule_params": frozenset({"admin"}),  # 规则参数草稿与公布
+    "view_impact": frozenset({"reviewer", "admin"}),  # 变更影响分析
 }
 
 # Which records a role sees: every record, or the public ones plus (for staff) their unit's.

@@ -63,8 +63,10 @@ class DatabaseHistory:
 
 def evaluate_reading(reading: rules.Reading, *, phase: str = "submit", record_id: int | None = None,
                      now: datetime | None = None) -> rules.Report:
+    from webapp.services.rule_params import current_ruleset  # the published params overlay
+
     return rules.evaluate(reading, phase=phase, catalog=rules_catalog(),
-                          history=DatabaseHistory(record_id), now=now)
+                          history=DatabaseHistory(record_id), now=now, ruleset=current_ruleset())
 
 
 def evaluate_stored(record: GuidanceRecord, *, phase: str = "submit", now: datetime | None = None) -> rules.Report:
