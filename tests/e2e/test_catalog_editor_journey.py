@@ -1,4 +1,5 @@
-"""Journey: a reviewer edits a catalog item in the draft, sees it marked, publishes the draft as
+"""Journey: a reviewer edits a catalog item in the draft, sees it marked, runs and opens the change
+impact report, publishes the draft as
 第2版 with a 公布日期 and 文号, and the public page shows it. axe and the CSP check every page."""
 import re
 from pathlib import Path
@@ -7,11 +8,18 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 from tests.e2e.test_csp import CspWatch
+from tests.webapp.records_data import user, valid_record
+from webapp.services import jobs
+from webapp.services import records as svc
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_journey_catalog_edit_and_publish(app, page, live_server, assert_accessible):
+    with app.app_context():  # records the edit below (事后 no longer a stage of ZD-TD-03) would send to review
+        staff = user("staff")
+        for i in range(3):
+            svc.submit_record(staff, svc.create_draft(staff, valid_record(subject=f"事后提示{i}", stage="after")).id)
     csp = CspWatch(page)
     login(page, live_server, "reviewer")
     page.wait_for_url(f"{live_server}/")
@@ -39,8 +47,24 @@ def test_journey_catalog_edit_and_publish(app, page, live_server, assert_accessi
     expect(page.locator(".catalog-events")).to_contain_text("临时用地使用及期满复垦归还提示（2026年修订）")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "catalog-editor.png"), full_page=True)
-    # the screenshot leaves inline styles in the DOM (htmx would settle them): publish from a fresh page
+    # the screenshot leaves inline styles in the DOM (htmx would settle them): go on from a fresh page
     page.reload()
+    expect(page.locator("form[action$='/catalog/draft/publish']")).to_contain_text("须先运行本草稿的变更影响分析")
+
+    # 变更影响: the draft re-checks past records in the background; the report is opened, then publish
+    page.get_by_label("指导年度范围").fill("2025-2026")
+    page.get_by_role("button", name="运行变更影响分析").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("影响分析")
+    with app.app_context():
+        assert jobs.work(poll_seconds=0, stop=lambda: False, once=True) == 1
+    expect(page.get_by_role("heading", name="按单位")).to_be_visible(timeout=10_000)
+    expect(page.locator("main")).to_contain_text("不在该目录事项规定的实施环节之内")  # the rule in words
+    expect(page.locator("main table.records").last).to_contain_text("指导书〔2026〕")
+    assert_accessible("变更影响报告")
+    csp.check("变更影响报告")
+    page.get_by_role("link", name="指导目录").click()
+    page.get_by_role("link", name="编辑目录草稿").click()
+    expect(page.locator("form[action$='/catalog/draft/publish']")).to_contain_text("变更影响报告已查看")
 
     page.get_by_label("公布日期").fill("2026-12-01")
     page.get_by_label("文号（可不填）").fill("自然资规〔2026〕12号")

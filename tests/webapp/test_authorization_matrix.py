@@ -119,6 +119,7 @@ MATRIX = {
     "catalog.export": [("GET", "/catalog/draft/export.xlsx", row(L, D, D, O, O, D)),
                        ("GET", "/catalog/draft/export.json", row(L, D, D, O, O, D))],
     "catalog.publish": [("POST", "/catalog/draft/publish", row(L, D, D, O, O, D))],
+    "catalog.run_impact": [("POST", "/catalog/draft/impact", row(L, D, D, O, O, D))],
     "impact.params": [("GET", "/rules/params", row(L, D, D, D, O, D))],
     "impact.save_params": [("POST", "/rules/params", row(L, D, D, D, O, D))],
     "impact.run_params_impact": [("POST", "/rules/params/impact", row(L, D, D, D, O, D))],

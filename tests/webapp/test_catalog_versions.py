@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
+from tests.webapp.impact_data import look_at_draft_impact
 from tests.webapp.records_data import user, valid_record
 from webapp.extensions import db
 from webapp.models import AuditEvent, CatalogItem, GuidanceRecord
@@ -33,6 +34,7 @@ def _item(code: str = "ZD-TD-90", **overrides) -> dict:
 
 
 def _publish(name: str = "reviewer", on: str = "2026-12-01", **kwargs):
+    look_at_draft_impact(name)
     return cv.publish(user(name), on, kwargs.pop("doc_number", "自然资规〔2026〕9号"), cv.draft().revision, **kwargs)
 
 
@@ -186,6 +188,8 @@ def test_catalog_versions_publish_warns_and_names_open_drafts_using_a_retired_it
     data = {"csrf_token": _csrf(page), "revision": revision, "published_on": "2026-12-01", "doc_number": ""}
     response = client.post("/catalog/draft/publish", data=data)
     assert response.status_code == 409 and "仍在起草" in response.get_data(as_text=True)
+    with app.app_context():
+        look_at_draft_impact()
     response = client.post("/catalog/draft/publish", data={**data, "confirm": "yes"})
     assert response.status_code == 302
     with app.app_context():
@@ -241,8 +245,12 @@ def test_catalog_versions_api_put_stale_is_409_with_the_changes(app, client):
     assert bad.status_code == 422 and bad.get_json()["invalid"][0]["row"] == len(items) + 1
     missing = client.put("/api/v1/catalog/draft", json={"items": items}, headers=headers)
     assert missing.status_code == 400
-    published = client.post("/api/v1/catalog/draft/publish", headers=headers,
-                            json={"revision": ok.get_json()["revision"], "published_on": "2026-12-05"})
+    body = {"revision": ok.get_json()["revision"], "published_on": "2026-12-05"}
+    unseen = client.post("/api/v1/catalog/draft/publish", headers=headers, json=body)
+    assert unseen.status_code == 409 and "影响分析" in unseen.get_json()["error"]
+    with app.app_context():
+        look_at_draft_impact()
+    published = client.post("/api/v1/catalog/draft/publish", headers=headers, json=body)
     assert published.status_code == 201 and published.get_json()["version"] == 2
     staff = {"Authorization": f"Bearer {_token(app, 'staff')}"}
     assert client.get("/api/v1/catalog/draft", headers=staff).status_code == 403
@@ -493,3 +501,20 @@ def test_catalog_versions_migration_makes_version_one_from_what_is_loaded(tmp_pa
         assert cv.draft().revision == 1 and cv.draft_items() == first.items
         db.session.remove()
         db.engine.dispose()
+
+
+def test_catalog_versions_publish_needs_the_opened_impact_report_of_exactly_this_draft(app):
+    from webapp.services import Conflict
+
+    with app.app_context():
+        reviewer = user("reviewer")
+        cv.save_item(reviewer, CODE, {**cv.find_item(CODE), "methods": ["提示提醒"]}, cv.draft().revision)
+        with pytest.raises(Conflict, match="影响分析"):  # never run
+            cv.publish(reviewer, "2026-12-01", None, cv.draft().revision)
+        job_id = look_at_draft_impact()
+        cv.save_item(reviewer, CODE, {**cv.find_item(CODE), "name": "看过报告之后又改"}, cv.draft().revision)
+        with pytest.raises(Conflict, match="影响分析"):  # the report was of the draft before this change
+            cv.publish(reviewer, "2026-12-01", None, cv.draft().revision)
+        second = look_at_draft_impact()
+        edition = cv.publish(reviewer, "2026-12-01", None, cv.draft().revision)
+        assert edition.impact_job_id == second != job_id and cv.current_number() == 2

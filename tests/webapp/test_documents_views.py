@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pdfplumber
 from sqlalchemy import select
 
+from tests.webapp.impact_data import look_at_draft_impact
 from tests.webapp.records_data import valid_record
 from webapp.extensions import db
 from webapp.models import AuditEvent, CatalogItem, GuidanceRecord, User
@@ -164,6 +165,7 @@ def test_download_names_say_what_the_file_is(app, client, auth):
         unit_id = _user("staff").unit_id
         reviewer = _user("reviewer")
         catalog_versions.save_item(reviewer, "ZD-TD-01", {"name": "改名"}, catalog_versions.draft().revision)
+        look_at_draft_impact()
         catalog_versions.publish(reviewer, "2026-12-01", None, catalog_versions.draft().revision)
     assert _fallback_name(client.get("/register.pdf?year=2026&unit=自然资源开发利用科")) == f"register-2026-unit-{unit_id}.pdf"
     catalog = client.get("/catalog.pdf")

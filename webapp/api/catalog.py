@@ -63,7 +63,6 @@ class PublishBody(BaseModel):
     revision: StrictInt
     published_on: date = Field(description="公布日期，如 2026-11-30")
     doc_number: str | None = Field(None, max_length=cv.MAX_DOC_NUMBER, description="文号（可不填）")
-    impact_job_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="已查看的变更影响分析任务")
     confirm: StrictBool = Field(False, description="停用的事项仍被未备案记录使用时，须为 true 才发布")
     note: str | None = Field(None, max_length=2000)
 
@@ -123,7 +122,7 @@ def publish_catalog_draft():
     policy.require(current_user, "manage_catalog")
     body = parse_body(PublishBody, required=True)
     try:
-        edition = cv.publish(current_user, body.published_on, body.doc_number, body.revision, body.impact_job_id,
+        edition = cv.publish(current_user, body.published_on, body.doc_number, body.revision,
                              confirm=body.confirm, note=body.note)
     except cv.StaleDraft as exc:
         return _stale(exc)

@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from rules import vocabulary as vocab
 from webapp.catalog import bp
 from webapp.http import file_response, form_int
-from webapp.services import DomainError, NotFound, policy
+from webapp.services import DomainError, NotFound, impact, policy
 from webapp.services import catalog_versions as cv
 
 IMPORT_ENDPOINTS = frozenset({"catalog.import_dry_run"})
@@ -42,10 +42,13 @@ def _revision() -> int | None:
     return form_int(request.form.get("revision"))
 
 
-def _draft_page(*, errors=None, status=200, values=None, in_use=None, report=None, payload=None):
+def _draft_page(*, errors=None, status=200, values=None, in_use=None, report=None, payload=None, years=None):
     found = cv.draft()
     changes = cv.draft_diff()
+    fp = impact.fingerprint(list(found.items), None)
+    years = years or f"{cv.today().year - 1}-{cv.today().year}"  # never request.form: a 413 has none
     context = dict(draft=found, items=found.items, changes=changes, current=cv.current_version(),
+                   impact_run=impact.latest_run(fp), impact_seen=impact.looked_at(fp), impact_years=years,
                    events=cv.draft_events(), errors=errors or {}, values=values or {}, in_use=in_use or [],
                    report=report, payload=payload, open_in_use=cv.open_records_using(changes.retired),
                    max_mb=cv.MAX_IMPORT_BYTES // (1024 * 1024), today=cv.today().isoformat())
@@ -194,6 +197,19 @@ def export(fmt: str):
     return file_response(cv.export(fmt), f"行政指导目录清单草稿.{fmt}", MIMETYPES[fmt], f"catalog-draft.{fmt}")
 
 
+@bp.post("/catalog/draft/impact")
+@login_required
+def run_impact():
+    """变更影响: re-check the chosen years' records against the draft, as a background job."""
+    _require()
+    try:
+        years = impact.read_years(request.form.get("years", ""))
+        job = impact.start(current_user, items=cv.draft_items(), params=None, years=years, label="目录清单草稿")
+    except DomainError as exc:
+        return _draft_page(errors={"years": exc.message}, status=exc.status, years=request.form.get("years"))
+    return redirect(url_for("impact.report", job_id=job.id), code=303)
+
+
 @bp.post("/catalog/draft/publish")
 @login_required
 def publish():
@@ -201,7 +217,7 @@ def publish():
     values = {key: request.form.get(key, "") for key in ("published_on", "doc_number")}
     try:
         edition = cv.publish(current_user, values["published_on"], values["doc_number"], _revision(),
-                             form_int(request.form.get("impact_job_id")), confirm=request.form.get("confirm") == "yes")
+                             confirm=request.form.get("confirm") == "yes")
     except cv.NeedsConfirmation as exc:
         return _draft_page(errors={"confirm": exc.message}, values=values, in_use=exc.records, status=409)
     except cv.InvalidItem as exc:

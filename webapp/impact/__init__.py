@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import rules
+from rules.explain import plain_rule
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from rules.model import SHANGHAI
@@ -109,5 +110,5 @@ def report(job_id: int):
 
 
 def _rule_names() -> dict[str, dict]:
-    return {r.id: {"principle": rules.PRINCIPLES.get(r.principle, r.principle), "source": r.source}
-            for r in rules.RULESET.rules}
+    return {r.id: {"principle": rules.PRINCIPLES.get(r.principle, r.principle), "source": r.source,
+                   "sentence": plain_rule(r).sentence} for r in rules.RULESET.rules}

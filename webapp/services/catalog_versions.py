@@ -15,7 +15,7 @@ from sqlalchemy import select
 from webapp.db_setup import write_transaction
 from webapp.extensions import db
 from webapp.models import AuditEvent, CatalogDraft, CatalogItem, CatalogVersion, GuidanceRecord
-from webapp.services import Conflict, DomainError, NotFound
+from webapp.services import Conflict, DomainError, NotFound, impact
 from webapp.services import catalog_sheets as sheets
 from webapp.services.audit import record_event
 from webapp.services.catalog_items import CatalogDiff, ItemProblems, check_item, diff, item_changes, retired_in_full
@@ -359,8 +359,9 @@ def parse_published_on(raw: Any) -> date:
 
 
 def publish(user, published_on: date | str, doc_number: str | None, revision: int | None,
-            impact_job_id: int | None = None, *, confirm: bool = False, note: str | None = None) -> CatalogVersion:
-    """The draft becomes the next version; catalog_item is rewritten from it (retire, never delete)."""
+            *, confirm: bool = False, note: str | None = None) -> CatalogVersion:
+    """The draft becomes the next version; catalog_item is rewritten from it (retire, never delete).
+    Refused until a reviewer or admin has opened the impact report of exactly this draft."""
     published_on = parse_published_on(published_on)
     doc_number = (doc_number or "").strip() or None
     if doc_number and len(doc_number) > MAX_DOC_NUMBER:
@@ -374,6 +375,10 @@ def publish(user, published_on: date | str, doc_number: str | None, revision: in
             raise Conflict("草稿与现行目录清单相同，没有需要发布的修改")
         if current is not None and published_on < current.published_on:
             raise InvalidItem({"published_on": f"公布日期不能早于现行版本的公布日期（{current.published_on:%Y-%m-%d}）"})
+        seen = impact.looked_at(impact.fingerprint(list(found.items), None))
+        if seen is None:
+            raise Conflict("请先运行本草稿的变更影响分析并查看报告，再发布。")
+        impact_job_id = seen.id
         in_use = open_records_using(changes.retired)
         if in_use and not confirm:
             raise NeedsConfirmation(in_use)
