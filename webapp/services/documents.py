@@ -116,49 +116,52 @@ def _render(record: GuidanceRecord, kind: str) -> bytes:
     return opinion_letter_pdf(doc, document_fonts())
 
 
-def store_document_versions(record_id: int, user_id: int | None, *, quiet: bool = True) -> list[DocumentVersion]:
-    """Store the versions the record's state issues and has not stored yet; idempotent.
+def store_issued_versions(record: GuidanceRecord, user_id: int | None) -> list[DocumentVersion]:
+    """Inside the caller's write transaction: render and store the versions the record's state
+    issues and has not stored yet (idempotent), each with its audit event and hash.
 
-    Runs after the state change committed (a PDF is never drawn under the write lock) and again
-    on the next touch if it failed (quiet: logged, the state change stands). Each stored version
-    is an audit event with its hash; the filed 文书's hash is also kept as `document_sha256`.
+    A filing, closing or voiding calls this in its own transaction, so the state change and its
+    documents commit together or not at all; the filed 文书's hash is also kept as `document_sha256`.
     """
+    db.session.flush()  # the number and state the documents print
+    created = []
+    for kind, state in needed_versions(record):
+        if queries.document_version(record.id, kind, state) is not None:
+            continue
+        stored = file_store().put(_render(record, kind))  # content-addressed: a rollback leaves a harmless orphan
+        version = DocumentVersion(record_id=record.id, kind=kind, state=state, sha256=stored.sha256,
+                                  size=stored.size, created_by_id=user_id)
+        db.session.add(version)
+        changes = {"sha256": {"before": None, "after": stored.sha256}}
+        if (kind, state) == ("guidance", "filed") and record.document_sha256 != stored.sha256:
+            changes["document_sha256"] = {"before": record.document_sha256, "after": stored.sha256}
+            record.document_sha256 = stored.sha256
+        record_event(entity="record", entity_id=record.id, action="document", user_id=user_id,
+                     changes=changes, note=f"{version_title(version)} SHA-256 {stored.sha256}")
+        created.append(version)
+    return created
+
+
+def store_document_versions(record_id: int, user_id: int | None, *, quiet: bool = False) -> list[DocumentVersion]:
+    """Complete a record whose issued versions are missing (filed before filing was one
+    transaction, or restored from such a backup): on the next touch and by `verify --repair`.
+
+    quiet: log a failure instead of raising (the caller's answer does not depend on it)."""
     record = queries.fresh_record(record_id)
-    if record is None:
+    if record is None or all(queries.document_version(record_id, *need) is not None
+                             for need in needed_versions(record)):
         return []
-    missing = [need for need in needed_versions(record) if queries.document_version(record_id, *need) is None]
-    if not missing:
-        return []
-    stamp = (record.status, record.updated_at)
     try:
-        rendered = [(kind, state, file_store().put(_render(record, kind))) for kind, state in missing]
+        with write_transaction():
+            record = visible_for_update(record_id)
+            return store_issued_versions(record, user_id)
+    except IntegrityError:  # another process stored the same versions first
+        return []
     except Exception:
         if not quiet:
             raise
         log.exception("storing the documents of record %s failed; the next touch retries", record_id)
         return []
-    created = []
-    try:
-        with write_transaction():
-            record = visible_for_update(record_id)
-            if (record.status, record.updated_at) != stamp:
-                return []  # it moved on meanwhile: the next touch stores its new state's versions
-            for kind, state, stored in rendered:
-                if queries.document_version(record_id, kind, state) is not None:
-                    continue
-                version = DocumentVersion(record_id=record_id, kind=kind, state=state, sha256=stored.sha256,
-                                          size=stored.size, created_by_id=user_id)
-                db.session.add(version)
-                changes = {"sha256": {"before": None, "after": stored.sha256}}
-                if (kind, state) == ("guidance", "filed") and record.document_sha256 != stored.sha256:
-                    changes["document_sha256"] = {"before": record.document_sha256, "after": stored.sha256}
-                    record.document_sha256 = stored.sha256
-                record_event(entity="record", entity_id=record_id, action="document", user_id=user_id,
-                             changes=changes, note=f"{version_title(version)} SHA-256 {stored.sha256}")
-                created.append(version)
-    except IntegrityError:  # another process stored the same versions first
-        return []
-    return created
 
 
 def visible_for_update(record_id: int) -> GuidanceRecord:

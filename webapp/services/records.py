@@ -20,7 +20,7 @@ from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
 from webapp.services import Conflict, DomainError
 from webapp.services.audit import diff, record_event
-from webapp.services.documents import store_document_versions
+from webapp.services.documents import store_issued_versions
 from webapp.services.numbering import allocate_number
 from webapp.services.policy import RECORD_ACTIONS, require, visible_record
 from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
@@ -136,7 +136,7 @@ def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False) ->
         record_event(entity="record", entity_id=record.id, action="create", user_id=user.id,
                      changes=diff({}, _snapshot(record)))
         _evaluated_draft(user, record, submit=submit)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -155,7 +155,7 @@ def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: in
             record_event(entity="record", entity_id=record.id, action="update", user_id=user.id,
                          changes=changes)
         _evaluated_draft(user, record, submit=submit)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -185,7 +185,7 @@ def submit_record(user: User, record_id: int, version: int | None = None) -> Sub
         if report.outcome == "blocked":
             raise Blocked(report)
         _submit(user, record, report)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return SubmitResult(record, report)
 
 
@@ -222,10 +222,10 @@ def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict
 
 
 def _store_issued(record: GuidanceRecord, user: User) -> None:
-    """The documents a filing, closing or voiding issues are stored in their own step, after the
-    state change committed (idempotent: a failed step is completed on the next touch)."""
+    """The documents a filing, closing or voiding issues, stored in the same transaction as the
+    state change: the number, status, audit event and documents commit together or not at all."""
     if record.status in ("filed", "closed", "voided"):
-        store_document_versions(record.id, user.id)
+        store_issued_versions(record, user.id)
 
 
 def approve_record(user: User, record_id: int, comment: str = "", version: int | None = None) -> SubmitResult:
@@ -244,7 +244,7 @@ def approve_record(user: User, record_id: int, comment: str = "", version: int |
         record_event(entity="record", entity_id=record.id, action="approve", user_id=user.id,
                      note=comment or None)
         _file(record, user, report, before)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return SubmitResult(record, report)
 
 
@@ -289,7 +289,7 @@ def close_record(user: User, record_id: int, raw: Mapping[str, Any], version: in
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="close", user_id=user.id,
                      changes=diff(before, _snapshot(record)))
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -309,7 +309,7 @@ def void_record(user: User, record_id: int, reason: str, version: int | None = N
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="void", user_id=user.id,
                      changes=diff(before, _snapshot(record)), note=reason)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
