@@ -208,3 +208,4 @@ FILE_PROBLEMS = {"missing": "文件缺失", "changed": "文件已变更"}
 JOB_STATUS = {"queued": "排队中", "running": "正在生成", "done": "已完成", "failed": "失败"}
 # The upload form's fields and the archive form's.
 FILE_FIELDS = {"file": "附件文件", "label": "附件类别", "year": "归档年度", "unit": "归档单位"}
+AUDIT_ACTIONS["numbers_skipped"] = "号段说明"  # skipped numbers recorded (e.g. after a restore)

@@ -53,10 +53,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        response = error_response(exc.status, exc.message)
-        if isinstance(exc, Busy):
-            return response[0], exc.status, {"Retry-After": str(exc.retry_after)}
-        return response
+        body, status = error_response(exc.status, exc.message)
+        return body, status, getattr(exc, "headers", {})  # Busy: Retry-After
 
     @app.errorhandler(OperationalError)
     def database_error(exc: OperationalError):

@@ -36,3 +36,4 @@ class Busy(DomainError):
 
     def __init__(self, message: str = "系统繁忙，您的操作未生效（没有任何内容被更改）。请稍后重试。"):
         super().__init__(message)
+        self.headers = {"Retry-After": str(self.retry_after)}
