@@ -102,11 +102,13 @@ def _expanded(value: Any, bodies: dict[str, str]) -> Any:
     return value
 
 
-def chain_head() -> tuple[str, int]:
+def chain_head(leave_out: tuple[str, ...] = ()) -> tuple[str, int]:
     """(hash, count) of the chain's last event: written into backups and archives, checked by
-    `verify --since-head`."""
-    row = db.session.execute(select(AuditEvent.hash, AuditEvent.seq).where(AuditEvent.seq.is_not(None))
-                             .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    `verify --since-head`. leave_out: the last event of another action (still a point in the chain)."""
+    query = select(AuditEvent.hash, AuditEvent.seq).where(AuditEvent.seq.is_not(None))
+    if leave_out:
+        query = query.where(AuditEvent.action.not_in(leave_out))
+    row = db.session.execute(query.order_by(AuditEvent.seq.desc()).limit(1)).first()
     return (row.hash, row.seq) if row else (GENESIS, 0)
 
 

@@ -280,7 +280,19 @@ def verify_archive(path: Path) -> Report:
             report.problems.append(f"BagIt 校验不通过：{exc}")
         for record_json in sorted((bag_dir / "data" / "records").glob("*/record.json")):
             _check_archived_record(record_json, report)
+        _check_archived_head(bag.info.get("Audit-Chain-Head"), report)
     return report
+
+
+def _check_archived_head(given: str | None, report: Report) -> None:
+    """The package's Audit-Chain-Head must still be in the chain at its position."""
+    if not given:
+        report.notes.append("档案包未记录审计链头（较早版本生成），无法核对审计记录是否被改写")
+        return
+    digest, _, count = given.strip().partition(":")
+    position = db.session.scalar(select(AuditEvent.seq).where(AuditEvent.hash == digest))
+    if position is None or (count.isdigit() and int(count) != position):
+        report.problems.append(f"档案包记录的审计链头 {given} 不在审计链的原位置：归档之前的审计记录已被改写")
 
 
 def _unzip(path: Path, into: Path) -> Path:
