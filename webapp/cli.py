@@ -1,4 +1,4 @@
-"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | archive | verify | worker."""
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | archive | verify | worker | db-roles."""
 from __future__ import annotations
 
 import getpass
@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(archive)
     app.cli.add_command(verify)
     app.cli.add_command(worker)
+    app.cli.add_command(db_roles)
 
 
 def _database_problem(exc: Exception) -> click.ClickException:
@@ -227,3 +228,20 @@ def worker(once: bool):
     finally:
         signal.signal(signal.SIGTERM, previous)
     click.echo("后台任务程序已退出" + (f"（完成 {done} 个任务）" if done is not None else ""), err=True)
+
+
+@click.command("db-roles")
+@with_appcontext
+@click.argument("app_role")
+def db_roles(app_role: str):
+    """PostgreSQL: grant APP_ROLE only what the app needs (run as the schema owner after init-db)."""
+    from webapp.services.db_roles import grant_app_role
+
+    try:
+        with db.engine.begin() as conn:
+            statements = grant_app_role(conn, app_role)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise _database_problem(exc) from None
+    click.echo(f"已为角色 {app_role} 设置权限（{len(statements)} 条语句）：不能清空、改表结构，不能删除记录与审计，不能改写审计")
