@@ -97,13 +97,13 @@ def test_documents_drafts_and_pending_records_render_live_and_store_nothing(app,
 
 
 def test_documents_a_render_failure_leaves_the_record_unfiled(app, monkeypatch):
-    def broken(record, kind):
+    def broken(doc, kind):
         raise RuntimeError("font vanished")
 
     with app.app_context():
         record = svc.create_draft(user("staff"), valid_record())
         record_id = record.id
-    monkeypatch.setattr(documents, "_render", broken)
+    monkeypatch.setattr(documents, "_render_document", broken)
     with app.app_context(), pytest.raises(RuntimeError):
         svc.submit_record(user("staff"), record_id)
     with app.app_context():  # filing is one fact: no number, no filed status, no document half-done
@@ -114,7 +114,7 @@ def test_documents_a_render_failure_leaves_the_record_unfiled(app, monkeypatch):
 
 def test_documents_a_filing_without_its_documents_is_completed_on_the_next_touch(app, client, auth, monkeypatch):
     # a record filed by the earlier two-step code whose document step never ran (crash, restore)
-    monkeypatch.setattr(svc, "store_issued_versions", lambda record, user_id: [])
+    monkeypatch.setattr(svc, "store_issued_versions", lambda record, user_id, prerendered=None: [])
     record_id = filed_record(app)
     monkeypatch.undo()
     with app.app_context():

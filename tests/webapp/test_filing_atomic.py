@@ -126,7 +126,7 @@ STEPS = [
     ("webapp.services.records", "allocate_number"),
     ("webapp.services.records", "record_event"),
     ("webapp.services.records", "store_issued_versions"),
-    ("webapp.services.documents", "_render"),
+    ("webapp.services.documents", "_render_document"),
     ("webapp.services.documents", "record_event"),
     ("webapp.services.files.FileStore", "put"),
     ("webapp.services.audit", "record_hashes"),
@@ -170,7 +170,7 @@ def test_filing_a_failure_at_any_step_leaves_no_filing_and_verify_repair_finds_n
 
 def test_filing_documents_missing_are_reported_by_verify_and_completed_by_repair(app, runner, monkeypatch):
     # a filing by the earlier two-step code whose document step never ran (crash, restored backup)
-    monkeypatch.setattr(svc, "store_issued_versions", lambda record, user_id: [])
+    monkeypatch.setattr(svc, "store_issued_versions", lambda record, user_id, prerendered=None: [])
     record_id = draft_id(app)
     with app.app_context():
         svc.submit_record(user("staff"), record_id)

@@ -158,6 +158,9 @@ def test_concurrent_filings_get_gapless_unique_numbers(app, database_url, tmp_pa
         file_events = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "file"))
         assert file_events == total
     assert time.monotonic() - started < 30
+    # writers in separate processes still append to one chain, and every filing has its documents
+    verified = app.test_cli_runner().invoke(args=["verify"])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_double_submit_files_once(app):

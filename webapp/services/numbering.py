@@ -8,8 +8,18 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp.extensions import db
+from webapp.extensions import db, settings
 from webapp.models import NumberCounter
+
+
+def document_number(year: int, seq: int) -> str:
+    """文号 as printed: 指导书〔2026〕12号."""
+    return f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
+
+
+def likely_next_number(year: int) -> int:
+    """The number the next filing of `year` gets unless another filing commits first (no lock: a guess)."""
+    return (db.session.scalar(select(NumberCounter.last_seq).where(NumberCounter.year == year)) or 0) + 1
 
 
 def allocate_number(year: int) -> int:

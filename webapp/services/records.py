@@ -10,21 +10,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+import logging
+
 import rules
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
 
 from webapp.db_setup import write_transaction
-from webapp.extensions import db, settings
+from webapp.extensions import db
 from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
 from webapp.services import Conflict, DomainError
 from webapp.services.audit import diff, record_event
-from webapp.services.documents import store_issued_versions
-from webapp.services.numbering import allocate_number
+from webapp.services.documents import Prerendered, prerender_filing, store_issued_versions
+from webapp.services.numbering import allocate_number, document_number
 from webapp.services.policy import RECORD_ACTIONS, require, visible_record
 from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
 
+log = logging.getLogger(__name__)
 JSON_FIELDS = frozenset({"officers", "legal_basis", "admonition_conditions", "case", "project", "target"})
 MAX_COMMENT = 2000
 
@@ -178,18 +181,35 @@ def preview_report(raw: Any, record_id: int | None = None, phase: str = "submit"
 
 
 def submit_record(user: User, record_id: int, version: int | None = None) -> SubmitResult:
+    prerendered = _prerendered(user, "submit", record_id)
     with write_transaction():
         record = _load(user, "submit", record_id)
         _check_version(record, version)
         report = evaluate_stored(record)
         if report.outcome == "blocked":
             raise Blocked(report)
-        _submit(user, record, report)
-        _store_issued(record, user)
+        _submit(user, record, report, prerendered)
+        _store_issued(record, user, prerendered)
     return SubmitResult(record, report)
 
 
-def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
+def _prerendered(user: User, action: str, record_id: int) -> Prerendered | None:
+    """Before the lock, the documents a filing would issue (a guess the transaction checks);
+    None when the record will not be filed now or anything fails (the transaction will tell)."""
+    try:
+        record = visible_record(user, record_id)
+        if record.status not in RECORD_ACTIONS[action].statuses:
+            return None
+        if action == "submit" and evaluate_stored(record).outcome != "clean":
+            return None
+        return prerender_filing(record)
+    except Exception:  # the transaction repeats every step and reports what is wrong
+        log.debug("no documents drawn ahead for record %s", record_id, exc_info=True)
+        return None
+
+
+def _submit(user: User, record: GuidanceRecord, report: rules.Report,
+            prerendered: Prerendered | None = None) -> None:
     before = _snapshot(record)
     record.last_report = report.to_dict()
     record.ruleset_version = report.ruleset
@@ -203,15 +223,18 @@ def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
     else:
         record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
                      changes={}, note="规则检查通过，直接备案")
-        _file(record, user, report, before)
+        _file(record, user, report, before, prerendered)
 
 
-def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:
+def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict,
+          prerendered: Prerendered | None = None) -> None:
     filed_at = now_utc()
     year = filed_at.astimezone(SHANGHAI).year
     seq = allocate_number(year)
+    if prerendered and (prerendered.number_year, prerendered.number_seq) == (year, seq):
+        filed_at = record.updated_at = prerendered.at  # the moment the documents drawn ahead print
     record.number_year, record.number_seq = year, seq
-    record.number = f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
+    record.number = document_number(year, seq)
     record.status = "filed"
     record.filed_at = filed_at
     record.filed_report = report.to_dict()
@@ -221,15 +244,16 @@ def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict
                  changes=diff(before, _snapshot(record)), note=record.number)
 
 
-def _store_issued(record: GuidanceRecord, user: User) -> None:
+def _store_issued(record: GuidanceRecord, user: User, prerendered: Prerendered | None = None) -> None:
     """The documents a filing, closing or voiding issues, stored in the same transaction as the
     state change: the number, status, audit event and documents commit together or not at all."""
     if record.status in ("filed", "closed", "voided"):
-        store_issued_versions(record, user.id)
+        store_issued_versions(record, user.id, prerendered)
 
 
 def approve_record(user: User, record_id: int, comment: str = "", version: int | None = None) -> SubmitResult:
     comment = _comment(comment, required=False)
+    prerendered = _prerendered(user, "approve", record_id)
     with write_transaction():
         record = _load(user, "approve", record_id)
         _check_version(record, version)
@@ -243,8 +267,8 @@ def approve_record(user: User, record_id: int, comment: str = "", version: int |
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="approve", user_id=user.id,
                      note=comment or None)
-        _file(record, user, report, before)
-        _store_issued(record, user)
+        _file(record, user, report, before, prerendered)
+        _store_issued(record, user, prerendered)
     return SubmitResult(record, report)
 
 
