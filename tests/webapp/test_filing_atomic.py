@@ -53,21 +53,31 @@ def quick_lock_app(_schema, tmp_path):
         db.engine.dispose()
 
 
-def hold_sqlite_write_lock(app):
-    """Another process's writer: BEGIN IMMEDIATE on its own connection, held until released."""
+def hold_lock(app, record_id: int):
+    """Another process's writer holding what a filing needs: SQLite's write lock (BEGIN IMMEDIATE),
+    PostgreSQL's row lock on the record. Returns the function that lets go."""
     with app.app_context():
-        path = db.engine.url.database
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
+        url = db.engine.url
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
+
+        holder = psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+        holder.execute("SELECT id FROM guidance_record WHERE id = %s FOR UPDATE", (record_id,))
+
+    def release():
+        holder.rollback()
+        holder.close()
+    return release
 
 
-@pytest.mark.sqlite_only
-def test_filing_lock_timeout_on_sqlite_answers_503_and_nothing_changed(quick_lock_app):
-    app = quick_lock_app
-    runner = app.test_cli_runner()
+def test_filing_lock_timeout_answers_503_on_page_and_api_and_nothing_changed(quick_lock_app):
     from tests.conftest import AuthActions
 
+    app = quick_lock_app
+    runner = app.test_cli_runner()
     record_id = draft_id(app)
     client = app.test_client()
     auth = AuthActions(client)
@@ -75,13 +85,12 @@ def test_filing_lock_timeout_on_sqlite_answers_503_and_nothing_changed(quick_loc
     token = auth.csrf_token()
     api = Api(app.test_client(), cli_token(runner, "staff"))
     before = state(app, record_id)
-    holder = hold_sqlite_write_lock(app)
+    release = hold_lock(app, record_id)
     try:
         page = client.post(f"/records/{record_id}/submit", data={"csrf_token": token, "version": before[2]})
         answer = api.post(f"/api/v1/records/{record_id}/submit", {"version": before[2]})
     finally:
-        holder.rollback()
-        holder.close()
+        release()
     for response in (page, answer):
         assert response.status_code == 503
         assert int(response.headers["Retry-After"]) > 0
@@ -93,29 +102,15 @@ def test_filing_lock_timeout_on_sqlite_answers_503_and_nothing_changed(quick_loc
 
 
 def test_filing_lock_timeout_raises_busy_and_leaves_the_record_as_it_was(quick_lock_app):
-    """Both engines: SQLite's busy timeout, PostgreSQL's lock_timeout on the record row."""
     app = quick_lock_app
     record_id = draft_id(app)
     before = state(app, record_id)
-    with app.app_context():
-        engine_name = db.engine.dialect.name
-    if engine_name == "sqlite":
-        holder = hold_sqlite_write_lock(app)
-        release = holder.rollback
-    else:
-        import psycopg
-
-        with app.app_context():
-            url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        holder = psycopg.connect(url)
-        holder.execute("SELECT id FROM guidance_record WHERE id = %s FOR UPDATE", (record_id,))
-        release = holder.rollback
+    release = hold_lock(app, record_id)
     try:
         with app.app_context(), pytest.raises(Busy):
             svc.submit_record(user("staff"), record_id)
     finally:
         release()
-        holder.close()
     assert state(app, record_id) == before
 
 
@@ -211,3 +206,22 @@ def test_filing_under_concurrent_threads_keeps_the_chain_whole(app, runner):
         seqs = db.session.scalars(select(GuidanceRecord.number_seq).where(GuidanceRecord.id.in_(ids))).all()
         assert sorted(seqs) == list(range(1, 7))
         assert db.session.execute(text("SELECT count(*) FROM audit_event WHERE seq IS NULL")).scalar() == 0
+
+
+@pytest.mark.parametrize("guess", [1, 99], ids=["right-guess", "wrong-guess"])
+def test_filing_documents_drawn_ahead_are_used_only_if_they_print_what_was_filed(app, monkeypatch, guess):
+    from tests.webapp.test_documents_views import pdf_text
+    from webapp.services import documents
+    from webapp.services.files import file_store
+
+    monkeypatch.setattr(documents, "likely_next_number", lambda year: guess)
+    record_id = draft_id(app)
+    with app.app_context():
+        filed = svc.submit_record(user("staff"), record_id).record
+        number, filed_at = filed.number, filed.filed_at
+        version = db.session.scalar(select(DocumentVersion).where(DocumentVersion.record_id == record_id,
+                                                                  DocumentVersion.kind == "guidance"))
+        printed = "".join("".join(pdf_text(file_store().path(version.sha256).read_bytes())).split())
+        assert filed.document_sha256 == version.sha256
+    assert filed.number_seq == 1 and number in printed  # the number filed, whatever was guessed
+    assert "99号" not in printed and filed_at is not None

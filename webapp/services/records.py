@@ -6,11 +6,10 @@ stored record is evaluated from its columns, never re-serialised and parsed agai
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
-
-import logging
 
 import rules
 from rules import vocabulary as vocab
@@ -197,7 +196,7 @@ def _prerendered(user: User, action: str, record_id: int) -> Prerendered | None:
     """Before the lock, the documents a filing would issue (a guess the transaction checks);
     None when the record will not be filed now or anything fails (the transaction will tell)."""
     try:
-        record = visible_record(user, record_id)
+        record = require(user, action, visible_record(user, record_id))
         if record.status not in RECORD_ACTIONS[action].statuses:
             return None
         if action == "submit" and evaluate_stored(record).outcome != "clean":
