@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on loopback for the test suite.
-#   scripts/pg-test-server.sh start DIR PORT   → prints the DATABASE_URL
+#   scripts/pg-test-server.sh start DIR PORT   → prints the DATABASE_URL (the owner: migrations, fixtures)
 #   scripts/pg-test-server.sh stop DIR
+# It also creates the login role guidance_app, without privileges: tests/webapp/test_pg_roles.py
+# grants it the app's (flask db-roles) and connects as it (TEST_APP_DATABASE_URL, or the URL
+# above with the user guidance_app).
 # PostgreSQL refuses to run as root, so as root the server runs as the postgres user.
 set -euo pipefail
 cmd=$1; dir=$2
@@ -19,6 +22,7 @@ case "$cmd" in
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     as_owner "$bin/createdb" -h 127.0.0.1 -p "$port" -U app guidance_test
+    as_owner "$bin/psql" -q -h 127.0.0.1 -p "$port" -U app -d guidance_test -c "CREATE ROLE guidance_app LOGIN" >/dev/null
     echo "postgresql+psycopg://app@127.0.0.1:$port/guidance_test"
     ;;
   stop)

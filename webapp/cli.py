@@ -1,4 +1,4 @@
-"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | restore | archive | verify | worker."""
+"""Command line: flask --app webapp init-db | seed-demo | users … | check | backup | restore | archive | verify | worker | db-roles."""
 from __future__ import annotations
 
 import getpass
@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(archive)
     app.cli.add_command(verify)
     app.cli.add_command(worker)
+    app.cli.add_command(db_roles)
 
 
 def _database_problem(exc: Exception) -> click.ClickException:
@@ -247,21 +248,27 @@ def archive(year: str, out: str, unit: str | None, username: str | None):
 @with_appcontext
 @click.option("--archive", "archive_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="校验一个档案包（zip）并与数据库核对")
-def verify(archive_path: str | None):
-    """Check every stored file against its hash and audit event (or an archive package); exit 1 on any mismatch."""
-    from webapp.services.verify import verify_archive, verify_files
+@click.option("--since-head", "since_head", default=None, metavar="HASH[:COUNT]",
+              help="核对此前记下的审计链头（备份、档案包中记录的）仍在审计链的原位置")
+@click.option("--repair", is_flag=True, help="先补全缺少文书的已备案、办结、作废记录，再校验")
+def verify(archive_path: str | None, since_head: str | None, repair: bool):
+    """Check the audit chain, every record against its last audit event, the number sequences and every
+    stored file (or an archive package); print the chain head; exit 1 on any break."""
+    from webapp.services.verify import verify_all, verify_archive
 
-    report = verify_archive(Path(archive_path)) if archive_path else verify_files()
+    report = verify_archive(Path(archive_path)) if archive_path else verify_all(since_head=since_head, repair=repair)
     for line in report.notes:
         click.echo(f"说明：{line}")
     for line in report.problems:
         click.echo(f"不一致：{line}", err=True)
-    counted = "，".join(f"{ {'records': '记录', 'documents': '文书', 'attachments': '附件'}[k]} {n}"
-                       for k, n in sorted(report.checked.items()))
+    names = {"events": "审计事件", "records": "记录", "documents": "文书", "attachments": "附件"}
+    counted = "，".join(f"{names[k]} {n}" for k, n in sorted(report.checked.items()))
+    if report.head is not None:
+        click.echo(f"审计链头：{report.head[0]}:{report.head[1]}（哈希:事件数）")
     if report.problems:
         click.echo(f"校验未通过：{len(report.problems)} 处不一致（已检查 {counted or '0'}）", err=True)
         sys.exit(1)
-    click.echo(f"校验通过：{counted or '没有需要检查的文件'}，全部一致")
+    click.echo(f"校验通过：{counted or '没有需要检查的内容'}，全部一致")
 
 
 @click.command("worker")
@@ -293,3 +300,20 @@ def worker(once: bool):
         signal.signal(signal.SIGTERM, previous)
         release_serving_lock()
     click.echo("后台任务程序已退出" + (f"（完成 {done} 个任务）" if done is not None else ""), err=True)
+
+
+@click.command("db-roles")
+@with_appcontext
+@click.argument("app_role")
+def db_roles(app_role: str):
+    """PostgreSQL: grant APP_ROLE only what the app needs (run as the schema owner after init-db)."""
+    from webapp.services.db_roles import grant_app_role
+
+    try:
+        with db.engine.begin() as conn:
+            statements = grant_app_role(conn, app_role)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise _database_problem(exc) from None
+    click.echo(f"已为角色 {app_role} 设置权限（{len(statements)} 条语句）：不能清空、改表结构，不能删除记录与审计，不能改写审计")

@@ -30,6 +30,8 @@ DEFAULTS = {
         "认为我局实施行政指导侵犯你（单位）合法权益的，可以依法寻求救济。"
     ),
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    # PostgreSQL: how long a statement waits for a row or table lock before the request answers 503.
+    "PG_LOCK_TIMEOUT_MS": 15000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,

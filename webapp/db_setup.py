@@ -9,20 +9,34 @@ from typing import Iterator
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from webapp.extensions import db
+from webapp.services import Busy
 
 # Set by write_transaction(): the next BEGIN on SQLite takes the write lock up front.
 _begin_immediate: ContextVar[bool] = ContextVar("begin_immediate", default=False)
 
 
 def configure_engine(app: Flask) -> None:
+    import webapp.services.audit  # noqa: F401 — registers the sealing of audit events at commit
+
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _create_private_file(engine.url.database)
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, app.config["PG_LOCK_TIMEOUT_MS"])
+
+
+def _configure_postgresql(engine: Engine, lock_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()
 
 
 def _create_private_file(path: str | None) -> None:
@@ -43,6 +57,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # INSERT OR REPLACE deletes the old row first: with this, that delete fires the append-only guard.
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -50,6 +66,16 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
+
+
+def is_lock_timeout(exc: BaseException) -> bool:
+    """SQLite's busy timeout ran out, or PostgreSQL's lock_timeout (SQLSTATE 55P03)."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def is_sqlite() -> bool:
@@ -100,8 +126,10 @@ def write_transaction() -> Iterator[None]:
         session.connection()  # begins now, under the flag
         yield
         session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if is_lock_timeout(exc):  # rolled back: the answer can truthfully say nothing changed
+            raise Busy() from exc
         raise
     finally:
         session.info.pop("write_transaction", None)

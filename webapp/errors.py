@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from webapp.db_setup import is_lock_timeout
 from webapp.extensions import db
 from webapp.htmx import wants_partial
-from webapp.services import DomainError
+from webapp.services import Busy, DomainError
 
 TITLES = {
     400: "请求有误",
@@ -20,6 +22,7 @@ TITLES = {
     422: "内容有误",
     429: "请求过于频繁",
     500: "系统内部错误",
+    503: "系统繁忙",
 }
 
 DEFAULT_MESSAGES = {
@@ -54,7 +57,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.message)
+        body, status = error_response(exc.status, exc.message)
+        return body, status, getattr(exc, "headers", {})  # Busy: Retry-After
+
+    @app.errorhandler(OperationalError)
+    def database_error(exc: OperationalError):
+        db.session.rollback()
+        if is_lock_timeout(exc):  # a write outside write_transaction() met the lock: rolled back
+            return domain_error(Busy())
+        app.logger.error("database error", exc_info=exc)
+        return error_response(500, DEFAULT_MESSAGES[500])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

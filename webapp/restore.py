@@ -50,11 +50,10 @@ class RestoreResult:
 
 
 def chain_head() -> tuple[str, int] | None:
-    """The audit chain's (latest hash, count) where the chain exists (webapp.services.audit.chain_head)."""
+    """The audit chain's (latest hash, count), written into each backup's sidecar."""
     from webapp.services import audit
 
-    head = getattr(audit, "chain_head", None)
-    return head() if head is not None else None
+    return audit.chain_head()
 
 
 def sha256_of(path: Path) -> str:

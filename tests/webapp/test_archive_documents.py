@@ -96,19 +96,31 @@ def test_documents_drafts_and_pending_records_render_live_and_store_nothing(app,
         assert versions(app, record_id) == {}
 
 
-def test_documents_storing_is_idempotent_and_completed_on_the_next_touch(app, client, auth, monkeypatch):
-    real = documents._render
-
-    def broken(record, kind):
+def test_documents_a_render_failure_leaves_the_record_unfiled(app, monkeypatch):
+    def broken(doc, kind):
         raise RuntimeError("font vanished")
 
-    monkeypatch.setattr(documents, "_render", broken)
-    record_id = filed_record(app)  # the filing stands although its documents could not be drawn
+    with app.app_context():
+        record = svc.create_draft(user("staff"), valid_record())
+        record_id = record.id
+    monkeypatch.setattr(documents, "_render_document", broken)
+    with app.app_context(), pytest.raises(RuntimeError):
+        svc.submit_record(user("staff"), record_id)
+    with app.app_context():  # filing is one fact: no number, no filed status, no document half-done
+        record = db.session.get(GuidanceRecord, record_id)
+        assert (record.status, record.number, record.document_sha256) == ("draft", None, None)
+    assert versions(app, record_id) == {}
+
+
+def test_documents_a_filing_without_its_documents_is_completed_on_the_next_touch(app, client, auth, monkeypatch):
+    # a record filed by the earlier two-step code whose document step never ran (crash, restore)
+    monkeypatch.setattr(svc, "store_issued_versions", lambda record, user_id, prerendered=None: [])
+    record_id = filed_record(app)
+    monkeypatch.undo()
     with app.app_context():
         record = db.session.get(GuidanceRecord, record_id)
         assert record.status == "filed" and record.document_sha256 is None
     assert versions(app, record_id) == {}
-    monkeypatch.setattr(documents, "_render", real)
     auth.login("staff")
     response = client.get(f"/records/{record_id}/document.pdf")  # the touch that completes it
     stored = versions(app, record_id)

@@ -158,6 +158,17 @@ def test_concurrent_filings_get_gapless_unique_numbers(app, database_url, tmp_pa
         file_events = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "file"))
         assert file_events == total
     assert time.monotonic() - started < 30
+    # writers in separate processes append to one audit chain, each record sealed as it stands
+    # (the files are in each worker's own instance folder: verify's file check does not apply here)
+    from webapp.services.verify import Report
+    from webapp.services.verify_trail import verify_chain, verify_numbers, verify_records
+
+    with app.app_context():
+        report = Report()
+        walk = verify_chain(report)
+        verify_records(walk, report)
+        verify_numbers(walk, report)
+        assert report.problems == [] and walk.head[1] == report.checked["events"] > 3 * total
 
 
 def test_double_submit_files_once(app):

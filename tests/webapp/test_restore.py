@@ -125,7 +125,7 @@ def test_restore_after_further_filings_continues_above_the_journal(own_app, tmp_
         assert db.session.scalar(select(func.count()).select_from(GuidanceRecord)) == 3
         assert db.session.get(NumberCounter, year).last_seq == 7
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "numbers_skipped")).all()
-        assert [(e.entity_id, e.changes) for e in events] == [(year, {"year": year, "from": 4, "to": 7})]
+        assert [(e.entity_id, e.changes) for e in events] == [(year, {"year": {"before": None, "after": year}, "from": {"before": None, "after": 4}, "to": {"before": None, "after": 7}})]
         db.session.remove()
     assert file_records(own_app, 1, start=10) == [8]  # never 4 again
 
@@ -160,7 +160,7 @@ def test_restore_last_issued_above_the_journal_is_kept_for_the_next_restore(own_
         ranges = [e.changes for e in db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "numbers_skipped").order_by(AuditEvent.id))]
         db.session.remove()
-    assert ranges == [{"year": year, "from": 3, "to": 51}]  # this database was restored from the same backup
+    assert ranges == [{"year": {"before": None, "after": year}, "from": {"before": None, "after": 3}, "to": {"before": None, "after": 51}}]  # this database was restored from the same backup
 
 
 def naive_check(path: Path) -> list[str] | str:
@@ -379,7 +379,7 @@ def test_pg_restore_into_an_empty_database_continues_above_the_journal(app, tmp_
             assert db.session.get(NumberCounter, year).last_seq == 5
             assert [e.changes for e in db.session.scalars(
                 select(AuditEvent).where(AuditEvent.action == "numbers_skipped"))] == \
-                [{"year": year, "from": 3, "to": 5}]
+                [{"year": {"before": None, "after": year}, "from": {"before": None, "after": 3}, "to": {"before": None, "after": 5}}]
             db.session.remove()
         assert file_records(restored, 1, start=9) == [6]
         with restored.app_context():

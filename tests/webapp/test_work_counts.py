@@ -55,7 +55,7 @@ def test_work_html_submit_of_a_new_clean_record(client, auth, work):
     assert work["parse"] == 1
     assert work["evaluate"] == 1
     assert work["history"] == 1
-    assert 1 <= work["commit"] <= 2  # the filing; then the document hash in its own step
+    assert work["commit"] == 1  # the filing with its documents
 
 
 def test_work_api_create_then_submit(api, work):  # noqa: F811
@@ -69,7 +69,7 @@ def test_work_api_create_then_submit(api, work):  # noqa: F811
     assert submitted.status_code == 200 and submitted.get_json()["status"] == "filed"
     assert work["parse"] == 0  # the stored record is evaluated from its columns
     assert work["evaluate"] == 1 and work["history"] == 1
-    assert 1 <= work["commit"] <= 2
+    assert work["commit"] == 1  # filing is one fact: number, status, events and documents together
 
 
 def test_work_close_evaluates_once_and_get_evaluates_never(api, work):  # noqa: F811
@@ -87,5 +87,5 @@ def test_work_close_evaluates_once_and_get_evaluates_never(api, work):  # noqa: 
     work.clear()
     closed = staff.post(f"/api/v1/records/{record_id}/close", VALID_CLOSE)
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
-    # Two commits: the close, then (its own step, issue 11) the 办结版 文书 it issues.
-    assert work["evaluate"] == 1 and work["parse"] == 1 and work["commit"] == 2
+    # One commit: the close and the 办结版 文书 it issues (issue 15: one fact).
+    assert work["evaluate"] == 1 and work["parse"] == 1 and work["commit"] == 1

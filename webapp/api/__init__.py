@@ -59,4 +59,6 @@ def _domain_error(exc: DomainError):
         return error_json(exc.status, exc.message, exc.findings)
     if isinstance(exc, svc.Blocked):
         return error_json(exc.status, exc.message, exc.report.findings)
-    return error_json(exc.status, exc.message)
+    response, status = error_json(exc.status, exc.message)
+    response.headers.update(getattr(exc, "headers", {}))  # Busy: Retry-After
+    return response, status

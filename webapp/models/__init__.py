@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 from webapp.models.archive import Attachment, DocumentVersion, Job
 from webapp.models.audit import AuditEvent
+from webapp.models.audit import AuditChainHead, AuditText  # noqa: F401 — the hash chain (0012)
 from webapp.models.catalog import CatalogItem
 from webapp.models.catalog_version import CatalogDraft, CatalogVersion
 from webapp.models.record import GuidanceRecord, NumberCounter, ReviewDecision

@@ -26,3 +26,14 @@ class NotAllowed(DomainError):
 
 class NotFound(DomainError):
     status = 404
+
+
+class Busy(DomainError):
+    """The database stayed locked past the timeout: the transaction rolled back, nothing changed (503)."""
+
+    status = 503
+    retry_after = 5  # seconds: a lock is held for well under a second by a filing
+
+    def __init__(self, message: str = "系统繁忙，您的操作未生效（没有任何内容被更改）。请稍后重试。"):
+        super().__init__(message)
+        self.headers = {"Retry-After": str(self.retry_after)}

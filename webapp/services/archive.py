@@ -25,7 +25,7 @@ from webapp.extensions import settings
 from webapp.models import GuidanceRecord, User
 from webapp.reports.tabular import Column, write_xlsx
 from webapp.services import DomainError, queries
-from webapp.services.audit import record_event
+from webapp.services.audit import chain_head, expand_texts, record_event
 from webapp.services.attachments import file_extension
 from webapp.services.documents import (
     catalog_document, catalog_stamp, needed_versions, store_document_versions, version_title,
@@ -121,7 +121,7 @@ def _record_json(record: GuidanceRecord, versions, attachments) -> dict:
                               "comment": d.comment, "at": _iso(d.at), "submitted_at": _iso(d.submitted_at)}
                              for d in record.decisions],
         "audit": [{"at": _iso(e.at), "by": e.user.username if e.user else None, "action": e.action,
-                   "action_label": vocab.AUDIT_ACTIONS.get(e.action, e.action), "changes": e.changes,
+                   "action_label": vocab.AUDIT_ACTIONS.get(e.action, e.action), "changes": expand_texts(e.changes),
                    "note": e.note} for e in trail],
         "documents": [{"kind": v.kind, "state": v.state, "title": version_title(v), "sha256": v.sha256,
                        "size": v.size, "created_at": _iso(v.created_at), "file": path} for v, path in versions],
@@ -191,6 +191,7 @@ def build_archive(scope: Scope, out: Path, *, user: User | None, progress: Progr
                        columns=INDEX_COLUMNS, rows=index_rows, created=stamp.astimezone(SHANGHAI).replace(tzinfo=None))
         progress(88, "正在计算校验值（BagIt）")
         local = stamp.astimezone(SHANGHAI)
+        head_hash, head_count = chain_head(leave_out=(ARCHIVE_ACTION,))  # the same state, the same bag
         bagit.make_bag(str(bag_dir), {
             "Source-Organization": settings["BUREAU_NAME"],
             "External-Description": f"行政指导档案 {scope.words()}",
@@ -203,6 +204,8 @@ def build_archive(scope: Scope, out: Path, *, user: User | None, progress: Progr
             "Created-At": local.isoformat(),
             "Bagging-Date": local.date().isoformat(),
             "Bag-Software-Agent": AGENT,
+            # `flask verify --since-head HASH:COUNT` checks the trail was not rewritten since this package
+            "Audit-Chain-Head": f"{head_hash}:{head_count}",
         }, checksums=["sha256"])
         progress(95, "正在打包")
         _zip(bag_dir, out, local)

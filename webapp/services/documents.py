@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 
 from rules import RULESET
@@ -21,7 +22,9 @@ from webapp.pdf import (
 )
 from webapp.services import Conflict, catalog_versions, queries
 from webapp.services.audit import record_event
-from webapp.services.files import file_store
+from webapp.models.types import utcnow
+from webapp.services.files import Stored, file_store
+from webapp.services.numbering import document_number, likely_next_number
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -106,9 +109,10 @@ def catalog_document(number: int | None = None) -> bytes:
 ISSUED_KINDS = {"filed": ("guidance", "opinion"), "closed": ("guidance",), "voided": ("guidance", "opinion")}
 
 
-def needed_versions(record: GuidanceRecord) -> list[tuple[str, str]]:
-    """(kind, state) of every version the record's current state should have stored."""
-    return [(kind, record.status) for kind in ISSUED_KINDS.get(record.status, ())
+def needed_versions(record: GuidanceRecord, status: str | None = None) -> list[tuple[str, str]]:
+    """(kind, state) of every version the record's current state (or `status`) should have stored."""
+    status = status or record.status
+    return [(kind, status) for kind in ISSUED_KINDS.get(status, ())
             if kind == "guidance" or has_opinion_letter(record)]
 
 
@@ -127,55 +131,91 @@ def version_title(version: DocumentVersion) -> str:
 
 
 def _render(record: GuidanceRecord, kind: str) -> bytes:
-    doc = _document_record(record)
+    return _render_document(_document_record(record), kind)
+
+
+def _render_document(doc: DocumentRecord, kind: str) -> bytes:
     if kind == "guidance":
         return guidance_document_pdf(doc, document_fonts())
     return opinion_letter_pdf(doc, document_fonts())
 
 
-def store_document_versions(record_id: int, user_id: int | None, *, quiet: bool = True) -> list[DocumentVersion]:
-    """Store the versions the record's state issues and has not stored yet; idempotent.
+@dataclass
+class Prerendered:
+    """The filed versions drawn before the filing takes the write lock, for the number it will
+    most likely get (bench/filing_bench.py: drawing them under the lock held it ~9× longer)."""
 
-    Runs after the state change committed (a PDF is never drawn under the write lock) and again
-    on the next touch if it failed (quiet: logged, the state change stands). Each stored version
-    is an audit event with its hash; the filed 文书's hash is also kept as `document_sha256`.
+    at: datetime  # the filing's moment, printed on them
+    number_year: int
+    number_seq: int
+    versions: dict[tuple[str, str], tuple[DocumentRecord, Stored]]
+
+
+def prerender_filing(record: GuidanceRecord) -> Prerendered:
+    """Draw and store (content-addressed, harmless if unused) the versions a filing of `record` now
+    would issue; the transaction uses them only if what they print is exactly what it files."""
+    year = utcnow().astimezone(SHANGHAI).year
+    seq = likely_next_number(year)
+    at = utcnow()  # after the counter was read: a filing that takes this number cannot be earlier
+    doc = replace(_document_record(record), number=document_number(year, seq), status="filed",
+                  filed_at=at, updated_at=at)
+    versions = {(kind, state): (doc, file_store().put(_render_document(doc, kind)))
+                for kind, state in needed_versions(record, status="filed")}
+    return Prerendered(at, year, seq, versions)
+
+
+def store_issued_versions(record: GuidanceRecord, user_id: int | None,
+                          prerendered: Prerendered | None = None) -> list[DocumentVersion]:
+    """Inside the caller's write transaction: render and store the versions the record's state
+    issues and has not stored yet (idempotent), each with its audit event and hash.
+
+    A filing, closing or voiding calls this in its own transaction, so the state change and its
+    documents commit together or not at all; the filed 文书's hash is also kept as `document_sha256`.
     """
+    db.session.flush()  # the number and state the documents print
+    created = []
+    drawn = prerendered.versions if prerendered else {}
+    for kind, state in needed_versions(record):
+        if queries.document_version(record.id, kind, state) is not None:
+            continue
+        doc = _document_record(record)
+        if (kind, state) in drawn and drawn[(kind, state)][0] == doc:
+            stored = drawn[(kind, state)][1]  # drawn before the lock from exactly this content
+        else:  # content-addressed: a rollback leaves a harmless orphan file
+            stored = file_store().put(_render_document(doc, kind))
+        version = DocumentVersion(record_id=record.id, kind=kind, state=state, sha256=stored.sha256,
+                                  size=stored.size, created_by_id=user_id)
+        db.session.add(version)
+        changes = {"sha256": {"before": None, "after": stored.sha256}}
+        if (kind, state) == ("guidance", "filed") and record.document_sha256 != stored.sha256:
+            changes["document_sha256"] = {"before": record.document_sha256, "after": stored.sha256}
+            record.document_sha256 = stored.sha256
+        record_event(entity="record", entity_id=record.id, action="document", user_id=user_id,
+                     changes=changes, note=f"{version_title(version)} SHA-256 {stored.sha256}")
+        created.append(version)
+    return created
+
+
+def store_document_versions(record_id: int, user_id: int | None, *, quiet: bool = False) -> list[DocumentVersion]:
+    """Complete a record whose issued versions are missing (filed before filing was one
+    transaction, or restored from such a backup): on the next touch and by `verify --repair`.
+
+    quiet: log a failure instead of raising (the caller's answer does not depend on it)."""
     record = queries.fresh_record(record_id)
-    if record is None:
+    if record is None or all(queries.document_version(record_id, *need) is not None
+                             for need in needed_versions(record)):
         return []
-    missing = [need for need in needed_versions(record) if queries.document_version(record_id, *need) is None]
-    if not missing:
-        return []
-    stamp = (record.status, record.updated_at)
     try:
-        rendered = [(kind, state, file_store().put(_render(record, kind))) for kind, state in missing]
+        with write_transaction():
+            record = visible_for_update(record_id)
+            return store_issued_versions(record, user_id)
+    except IntegrityError:  # another process stored the same versions first
+        return []
     except Exception:
         if not quiet:
             raise
         log.exception("storing the documents of record %s failed; the next touch retries", record_id)
         return []
-    created = []
-    try:
-        with write_transaction():
-            record = visible_for_update(record_id)
-            if (record.status, record.updated_at) != stamp:
-                return []  # it moved on meanwhile: the next touch stores its new state's versions
-            for kind, state, stored in rendered:
-                if queries.document_version(record_id, kind, state) is not None:
-                    continue
-                version = DocumentVersion(record_id=record_id, kind=kind, state=state, sha256=stored.sha256,
-                                          size=stored.size, created_by_id=user_id)
-                db.session.add(version)
-                changes = {"sha256": {"before": None, "after": stored.sha256}}
-                if (kind, state) == ("guidance", "filed") and record.document_sha256 != stored.sha256:
-                    changes["document_sha256"] = {"before": record.document_sha256, "after": stored.sha256}
-                    record.document_sha256 = stored.sha256
-                record_event(entity="record", entity_id=record_id, action="document", user_id=user_id,
-                             changes=changes, note=f"{version_title(version)} SHA-256 {stored.sha256}")
-                created.append(version)
-    except IntegrityError:  # another process stored the same versions first
-        return []
-    return created
 
 
 def visible_for_update(record_id: int) -> GuidanceRecord:

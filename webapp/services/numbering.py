@@ -14,11 +14,21 @@ from rules.model import SHANGHAI
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from webapp.extensions import db
 from webapp.db_setup import write_transaction
+from webapp.extensions import db, settings
 from webapp.models import AuditEvent, NumberCounter
-from webapp.services.audit import record_event
+from webapp.services.audit import NUMBERS_SKIPPED, record_numbers_skipped
 from webapp.services.number_journal import append_number
+
+
+def document_number(year: int, seq: int) -> str:
+    """文号 as printed: 指导书〔2026〕12号."""
+    return f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
+
+
+def likely_next_number(year: int) -> int:
+    """The number the next filing of `year` gets unless another filing commits first (no lock: a guess)."""
+    return (db.session.scalar(select(NumberCounter.last_seq).where(NumberCounter.year == year)) or 0) + 1
 
 
 def allocate_number(year: int, *, record_id: int | None = None) -> int:
@@ -60,22 +70,22 @@ def continue_numbering(floors: dict[int, int], *, note: str) -> list[SkippedRang
                 continue
             gap = SkippedRange(year, counter.last_seq + 1, floor)
             counter.last_seq = floor
-            record_event(entity="number_counter", entity_id=year, action="numbers_skipped", user_id=None,
-                         changes={"year": year, "from": gap.first, "to": gap.last}, note=note)
+            record_numbers_skipped(year, gap.first, gap.last, note=note)
             skipped.append(gap)
     return skipped
 
 
 def skipped_ranges(year: int | None = None) -> list[SkippedRange]:
     """The ranges restores passed over (of one number year, or all), oldest first."""
-    query = select(AuditEvent).where(AuditEvent.action == "numbers_skipped").order_by(AuditEvent.id)
+    query = select(AuditEvent).where(AuditEvent.action == NUMBERS_SKIPPED).order_by(AuditEvent.id)
     if year is not None:
         query = query.where(AuditEvent.entity == "number_counter", AuditEvent.entity_id == year)
     ranges = []
     for event in db.session.scalars(query):
         params = event.changes or {}
         try:
-            ranges.append(SkippedRange(int(params["year"]), int(params["from"]), int(params["to"]), event.at))
+            year, first, last = (int(params[key]["after"]) for key in ("year", "from", "to"))
+            ranges.append(SkippedRange(year, first, last, event.at))
         except (KeyError, TypeError, ValueError):
             continue  # not ours to explain; verify reports a damaged event
     return ranges

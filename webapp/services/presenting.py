@@ -14,6 +14,7 @@ from rules.vocabulary import is_index
 
 from webapp.services import policy
 from webapp.services.records import warning_key
+from webapp.services.audit import expand_texts
 
 
 @dataclass
@@ -37,7 +38,7 @@ def record_view(user, record, trail: Iterable) -> RecordView:
     trail = list(trail)
     person = policy.ever_a_person(record.target_kind, (e.changes for e in trail))
     data = policy.mask_record_data(user, record.to_interchange(), person=person)
-    audit = [AuditLine(e, policy.mask_changes(user, e.changes or {}, person=person)) for e in trail]
+    audit = [AuditLine(e, policy.mask_changes(user, expand_texts(e.changes or {}), person=person)) for e in trail]
     return RecordView(data, audit, person)
 
 

@@ -6,6 +6,8 @@ stored record is evaluated from its columns, never re-serialised and parsed agai
 """
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -16,16 +18,17 @@ from rules.model import SHANGHAI
 from sqlalchemy import select
 
 from webapp.db_setup import write_transaction
-from webapp.extensions import db, settings
+from webapp.extensions import db
 from webapp.models import GuidanceRecord, ReviewDecision, User
 from webapp.models.types import utcnow
 from webapp.services import Conflict, DomainError, NotFound, catalog_versions, spot_checks
 from webapp.services.audit import diff, record_event
-from webapp.services.documents import store_document_versions
-from webapp.services.numbering import allocate_number
+from webapp.services.documents import Prerendered, prerender_filing, store_issued_versions
+from webapp.services.numbering import allocate_number, document_number
 from webapp.services.policy import DISCARDED, MAX_ID, RECORD_ACTIONS, require, visible_record
 from webapp.services.rules_bridge import evaluate_reading, evaluate_stored
 
+log = logging.getLogger(__name__)
 JSON_FIELDS = frozenset({"officers", "legal_basis", "admonition_conditions", "case", "project", "target"})
 MAX_COMMENT = 2000
 MAX_REASON = 500
@@ -168,7 +171,7 @@ def create_draft(user: User, raw: Mapping[str, Any], *, submit: bool = False,
         record_event(entity="record", entity_id=record.id, action="create", user_id=user.id,
                      changes=diff({}, _snapshot(record)))
         _evaluated_draft(user, record, submit=submit, reasons=warning_reasons, confirmed=confirmed)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -188,7 +191,7 @@ def update_draft(user: User, record_id: int, raw: Mapping[str, Any], version: in
             record_event(entity="record", entity_id=record.id, action="update", user_id=user.id,
                          changes=changes)
         _evaluated_draft(user, record, submit=submit, reasons=warning_reasons, confirmed=confirmed)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -217,6 +220,7 @@ def preview_report(raw: Any, record_id: int | None = None, phase: str = "submit"
 
 def submit_record(user: User, record_id: int, version: int | None = None, *,
                   confirmed: bool = True) -> SubmitResult:
+    prerendered = _prerendered(user, "submit", record_id)
     with write_transaction():
         record = _load(user, "submit", record_id)
         _check_version(record, version)
@@ -225,12 +229,36 @@ def submit_record(user: User, record_id: int, version: int | None = None, *,
             raise Blocked(report)
         if report.outcome == "review" and not confirmed:
             raise NeedsConfirmation(report)
-        _submit(user, record, report)
-    _store_issued(record, user)
+        _submit(user, record, report, prerendered)
+        _store_issued(record, user, prerendered)
     return SubmitResult(record, report)
 
 
-def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
+# When this process last guessed a number wrong: filings are racing, so drawing ahead would only
+# double the drawing; for a while each filing draws its documents under the lock, once.
+_RACING_FOR_S = 10.0
+_guess_missed_at = -_RACING_FOR_S
+
+
+def _prerendered(user: User, action: str, record_id: int) -> Prerendered | None:
+    """Before the lock, the documents a filing would issue (a guess the transaction checks);
+    None when the record will not be filed now or anything fails (the transaction will tell)."""
+    if time.monotonic() - _guess_missed_at < _RACING_FOR_S:
+        return None
+    try:
+        record = require(user, action, visible_record(user, record_id))
+        if record.status not in RECORD_ACTIONS[action].statuses:
+            return None
+        if action == "submit" and (record.draft_report or {}).get("outcome") != "clean":
+            return None  # the saved draft's report: the transaction evaluates once, for real
+        return prerender_filing(record)
+    except Exception:  # the transaction repeats every step and reports what is wrong
+        log.debug("no documents drawn ahead for record %s", record_id, exc_info=True)
+        return None
+
+
+def _submit(user: User, record: GuidanceRecord, report: rules.Report,
+            prerendered: Prerendered | None = None) -> None:
     before = _snapshot(record)
     record.last_report = report.to_dict()
     record.ruleset_version = report.ruleset
@@ -246,16 +274,22 @@ def _submit(user: User, record: GuidanceRecord, report: rules.Report) -> None:
     else:
         record_event(entity="record", entity_id=record.id, action="submit", user_id=user.id,
                      changes={}, note="规则检查通过，直接备案")
-        _file(record, user, report, before)
+        _file(record, user, report, before, prerendered)
         spot_checks.draw_for_filing(record, user)
 
 
-def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict) -> None:
+def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict,
+          prerendered: Prerendered | None = None) -> None:
     filed_at = now_utc()
     year = filed_at.astimezone(SHANGHAI).year
     seq = allocate_number(year, record_id=record.id)
+    if prerendered and (prerendered.number_year, prerendered.number_seq) == (year, seq):
+        filed_at = record.updated_at = prerendered.at  # the moment the documents drawn ahead print
+    elif prerendered:
+        global _guess_missed_at
+        _guess_missed_at = time.monotonic()
     record.number_year, record.number_seq = year, seq
-    record.number = f"{settings['DOCUMENT_NUMBER_PREFIX']}〔{year}〕{seq}号"
+    record.number = document_number(year, seq)
     record.status = "filed"
     record.filed_at = filed_at
     record.filed_report = report.to_dict()
@@ -266,15 +300,16 @@ def _file(record: GuidanceRecord, user: User, report: rules.Report, before: dict
                  changes=diff(before, _snapshot(record)), note=record.number)
 
 
-def _store_issued(record: GuidanceRecord, user: User) -> None:
-    """The documents a filing, closing or voiding issues are stored in their own step, after the
-    state change committed (idempotent: a failed step is completed on the next touch)."""
+def _store_issued(record: GuidanceRecord, user: User, prerendered: Prerendered | None = None) -> None:
+    """The documents a filing, closing or voiding issues, stored in the same transaction as the
+    state change: the number, status, audit event and documents commit together or not at all."""
     if record.status in ("filed", "closed", "voided"):
-        store_document_versions(record.id, user.id)
+        store_issued_versions(record, user.id, prerendered)
 
 
 def approve_record(user: User, record_id: int, comment: str = "", version: int | None = None) -> SubmitResult:
     comment = _comment(comment, required=False)
+    prerendered = _prerendered(user, "approve", record_id)
     with write_transaction():
         record = _load(user, "approve", record_id)
         _check_version(record, version)
@@ -288,8 +323,8 @@ def approve_record(user: User, record_id: int, comment: str = "", version: int |
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="approve", user_id=user.id,
                      note=comment or None)
-        _file(record, user, report, before)
-    _store_issued(record, user)
+        _file(record, user, report, before, prerendered)
+        _store_issued(record, user, prerendered)
     return SubmitResult(record, report)
 
 
@@ -334,7 +369,7 @@ def close_record(user: User, record_id: int, raw: Mapping[str, Any], version: in
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="close", user_id=user.id,
                      changes=diff(before, _snapshot(record)))
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 
@@ -354,7 +389,7 @@ def void_record(user: User, record_id: int, reason: str, version: int | None = N
         _touch(record, user)
         record_event(entity="record", entity_id=record.id, action="void", user_id=user.id,
                      changes=diff(before, _snapshot(record)), note=reason)
-    _store_issued(record, user)
+        _store_issued(record, user)
     return record
 
 

@@ -1,4 +1,5 @@
-"""`flask --app webapp verify`: every stored file against its hash and its audit event, and an
+"""`flask --app webapp verify`: the audit hash chain, every record against its last audit event,
+the number sequence of each year, every stored file against its hash and its audit event; and an
 archive package against its own manifests and the database.
 """
 from __future__ import annotations
@@ -13,10 +14,14 @@ from pathlib import Path, PurePosixPath
 import bagit
 from rules import vocabulary as vocab
 
-from webapp.models import GuidanceRecord
+from sqlalchemy import select
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, GuidanceRecord
 from webapp.services import queries
-from webapp.services.documents import needed_versions, version_title
+from webapp.services.documents import needed_versions, store_document_versions, version_title
 from webapp.services.files import CHANGED, MISSING, OK, file_store, hash_file
+from webapp.services.verify_trail import check_since_head, verify_chain, verify_numbers, verify_records
 
 
 @dataclass
@@ -24,6 +29,7 @@ class Report:
     checked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    head: tuple[str, int] | None = None  # the audit chain's (hash, count) after a full verify
 
     @property
     def ok(self) -> bool:
@@ -77,6 +83,40 @@ def _check_record_versions(record: GuidanceRecord, report: Report) -> None:
         report.problems.append(f"记录 #{record.id}（{record.number}）的备案版文书 SHA-256 与记录上登记的不一致")
 
 
+def verify_all(*, since_head: str | None = None, repair: bool = False) -> Report:
+    """Everything `flask verify` checks; repair first completes filings missing their documents."""
+    report = Report()
+    if repair:
+        repair_documents(report)
+    walk = verify_chain(report)
+    if since_head is not None:
+        check_since_head(since_head, walk, report)
+    verify_records(walk, report)
+    verify_numbers(walk, report)
+    files = verify_files()
+    report.problems += files.problems
+    for kind, n in files.checked.items():
+        if kind != "records":  # verify_records counted every record already
+            report.checked[kind] += n
+    report.head = walk.head
+    return report
+
+
+def repair_documents(report: Report) -> None:
+    """`verify --repair`: store the issued versions a filed, closed or voided record lacks."""
+    for record in list(queries.public_records()):
+        if all(queries.document_version(record.id, *need) is not None for need in needed_versions(record)):
+            continue
+        try:
+            created = store_document_versions(record.id, None)
+        except Exception as exc:  # reported, and the walk goes on to the other records
+            report.problems.append(f"记录 #{record.id}（{record.number}）的文书无法补全：{exc}")
+            continue
+        if created:
+            report.notes.append(f"已补全记录 #{record.id}（{record.number}）的"
+                                + "、".join(version_title(v) for v in created))
+
+
 def verify_archive(path: Path) -> Report:
     """Validate the bag (manifests, Payload-Oxum) and check every file it holds against the database."""
     report = Report()
@@ -96,7 +136,19 @@ def verify_archive(path: Path) -> Report:
             report.problems.append(f"BagIt 校验不通过：{exc}")
         for record_json in sorted((bag_dir / "data" / "records").glob("*/record.json")):
             _check_archived_record(record_json, report)
+        _check_archived_head(bag.info.get("Audit-Chain-Head"), report)
     return report
+
+
+def _check_archived_head(given: str | None, report: Report) -> None:
+    """The package's Audit-Chain-Head must still be in the chain at its position."""
+    if not given:
+        report.notes.append("档案包未记录审计链头（较早版本生成），无法核对审计记录是否被改写")
+        return
+    digest, _, count = given.strip().partition(":")
+    position = db.session.scalar(select(AuditEvent.seq).where(AuditEvent.hash == digest))
+    if position is None or (count.isdigit() and int(count) != position):
+        report.problems.append(f"档案包记录的审计链头 {given} 不在审计链的原位置：归档之前的审计记录已被改写")
 
 
 def _unzip(path: Path, into: Path) -> Path:
