@@ -1,7 +1,7 @@
 """Error pages in Chinese; JSON for the API; every 5xx rolls the session back."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -57,8 +57,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        body, status = error_response(exc.status, exc.message)
-        return body, status, getattr(exc, "headers", {})  # Busy: Retry-After
+        response = make_response(error_response(exc.status, exc.message))
+        response.headers.update(getattr(exc, "headers", {}))  # Busy: Retry-After
+        return response
 
     @app.errorhandler(OperationalError)
     def database_error(exc: OperationalError):

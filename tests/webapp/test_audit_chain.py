@@ -139,7 +139,7 @@ def test_audit_chain_migration_chains_existing_events_and_seals_records(tmp_path
         seed_fixture_data()
     record_id = filed(app)
     with app.app_context():
-        downgrade(revision="0006")  # the events now look as before the chain existed
+        downgrade(revision="0011_warning_reasons")  # the events now look as before the chain existed
         db.session.remove()
         upgrade()
     chain = events(app)
