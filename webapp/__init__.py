@@ -64,9 +64,10 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.init_app(app)
     app.after_request(add_vary_header)
 
-    from webapp import health, logs, security
+    from webapp import health, input_guard, logs, security
 
     security.init_app(app)
+    input_guard.init_app(app)
     logs.init_app(app)
     health.init_app(app)
     app.url_map.converters["id"] = RecordIdConverter

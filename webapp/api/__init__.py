@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
+from rules.limits import API_BODY_MAX_BYTES
 from webapp.auth import bearer_token
 from webapp.extensions import csrf, db
 from webapp.services import DomainError
@@ -31,6 +32,8 @@ def error_json(status: int, message: str, findings=()):
 
 @bp.before_request
 def _authenticate():
+    if request.endpoint != "api.upload_attachment":  # uploads set their own limit (ATTACHMENT_MAX_BYTES)
+        request.max_content_length = API_BODY_MAX_BYTES
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token(request)
