@@ -63,6 +63,8 @@ def take_version(body: dict[str, Any], *, required: bool) -> int | None:
     version = body.pop("version")
     if version is None and not required:
         return None
+    if type(version) is float and version.is_integer() and abs(version) < 2**53:
+        version = int(version)  # JSON's 2.0 is the integer 2
     if not isinstance(version, int) or isinstance(version, bool):
         raise BadRequest("version 应为整数（记录当前版本号）。")
     return version
