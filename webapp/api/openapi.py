@@ -135,7 +135,9 @@ def document(units: tuple[str, ...] = ()) -> dict[str, Any]:
         "info": {"title": "行政指导管理系统 JSON API", "version": "1",
                  "description": "令牌由 `flask --app webapp users token 用户名` 签发，放在 "
                                 "`Authorization: Bearer …` 头中。使用浏览器登录会话（Cookie）调用时，"
-                                "修改类请求须带 X-CSRFToken 头。错误一律为 `{\"error\", \"findings\"}`。"},
+                                "修改类请求须带 X-CSRFToken 头。错误一律为 `{\"error\", \"findings\"}`。"
+                                "任何文字（JSON、查询参数、表单）含 NUL 空字符或不成对的代理字符（\\ud800–\\udfff）一律 400；"
+                                "JSON 请求体最多 256 KB、嵌套最多 8 层，记录最多 64K 字符（413/400）。"},
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": paths,
