@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .limits import LIST_LIMITS, TEXT_LIMITS
+from .limits import LINE_LIMITS, LIST_LIMITS, TEXT_LIMITS, paragraph_count
 from .idcodes import resident_id_valid, uscc_is_valid_format, uscc_valid
 from .registry import Context, check
 
@@ -153,7 +153,11 @@ def text_lengths(ctx: Context, prepared: tuple):
     rec = ctx.rec
     hits: list = []
     for path, top, sub, limit in scalar:
-        _too_long(path, _get(rec, top, sub), limit, hits)
+        value = _get(rec, top, sub)
+        _too_long(path, value, limit, hits)
+        lines = LINE_LIMITS.get(path)
+        if value is not None and lines is not None and len(value) <= limit and paragraph_count(value) > lines:
+            hits.append((path, {"detail": f"最多{lines}段，现有{paragraph_count(value)}段"}))
     officers = rec.officers
     _too_many("officers", officers, lists["officers"], "人", hits)
     for i, name in enumerate(officers or ()):

@@ -26,13 +26,23 @@ TEXT_LIMITS: dict[str, int] = {
     "case.decision_number": 100,
     "project.name": 200,
     "effect": 5000,
-    "legal_basis.law": 200,
-    "legal_basis.articles": 50,   # each article
+    "legal_basis.law": 100,
+    "legal_basis.articles": 20,   # each article (第一百二十三条之一 fits)
     "officers": 50,               # each name
 }
 # Items per list.
-LIST_LIMITS: dict[str, int] = {"officers": 10, "legal_basis": 20, "legal_basis.articles": 30}
+LIST_LIMITS: dict[str, int] = {"officers": 10, "legal_basis": 10, "legal_basis.articles": 10}
+# Paragraphs (non-blank lines) of the long texts: each is a paragraph of the 文书 and 意见书, and a
+# document of thousands of one-character paragraphs takes minutes to lay out.
+LINE_LIMITS: dict[str, int] = {"content": 60, "problem": 60, "opinion": 60, "effect": 60}
 # The whole record as compact JSON (UTF-8, no escapes), in characters; every field at its limit stays below.
+
+
+def paragraph_count(text: str) -> int:
+    """Non-blank lines: what the documents print as paragraphs (webapp.pdf.formatting.paragraphs)."""
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
 RECORD_MAX_CHARS = 64 * 1024
 # Objects and lists inside one another: a §3 record needs 3 (record → legal_basis → item → articles).
 MAX_DEPTH = 8

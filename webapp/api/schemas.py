@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from rules import model as record_model
+from webapp.services.records import MAX_COMMENT
 from rules.vocabulary import (
     ATTACHMENT_LABELS, DOCUMENT_KINDS, DOCUMENT_STATES, FIELD_LABELS, OUTCOME, PRINCIPLES, SEVERITY, STATUS,
 )
@@ -136,18 +137,22 @@ class SubmitBody(_Body):
     version: WholeInt | None = VersionField
 
 
+# Comments and reasons: the services refuse a blank one where it is required, and more than MAX_COMMENT.
+Required = Field(min_length=1, max_length=MAX_COMMENT, pattern=r"\S")
+
+
 class ApproveBody(_Body):
-    comment: StrictStr = Field(default="", description="审查意见（可选）")
+    comment: StrictStr = Field(default="", max_length=MAX_COMMENT, description="审查意见（可选）")
     version: WholeInt | None = VersionField
 
 
 class ReturnBody(_Body):
-    comment: StrictStr = Field(description="退回意见（必填，说明需要修改的内容）")
+    comment: Annotated[StrictStr, Required] = Field(description="退回意见（必填，说明需要修改的内容）")
     version: WholeInt | None = VersionField
 
 
 class VoidBody(_Body):
-    reason: StrictStr = Field(description="作废理由（必填）")
+    reason: Annotated[StrictStr, Required] = Field(description="作废理由（必填）")
     version: WholeInt | None = VersionField
 
 
