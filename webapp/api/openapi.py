@@ -31,6 +31,22 @@ ERRORS = {
     503: "数据库正忙，操作未生效：按 Retry-After 头（秒）稍后重试",
 }
 RETRY_AFTER = {"Retry-After": {"description": "建议等待的秒数", "schema": {"type": "integer", "minimum": 1}}}
+# SPEC §3's example record: what the examples phase of a contract test sends first.
+EXAMPLE_RECORD = {
+    "catalog_code": "ZD-TD-03", "method": "admonition", "stage": "during", "form": "written",
+    "initiated_by": "ex_officio", "applied_at": None, "unit": "自然资源开发利用科", "officers": ["张明", "李华"],
+    "guided_at": "2026-11-20T10:00:00+08:00", "place": "周村区王村镇某村临时用地现场",
+    "target": {"name": "淄博某建材有限公司", "kind": "organization", "id_number": "914403001922038216",
+               "contact": "王经理", "phone": "13905330000"},
+    "subject": "临时用地期满未复垦归还", "content": "现场检查发现临时用地期满未复垦，告知复垦义务。",
+    "problem": "临时用地使用期满后未在规定期限内完成土地复垦并归还土地。",
+    "opinion": "建议在30日内完成复垦，复垦完成后申请验收。",
+    "legal_basis": [{"law": "中华人民共和国土地管理法", "articles": ["第五十七条"]}],
+    "informed_of_voluntariness": True, "written_requested": False, "oral_confirmation": None,
+    "contact_person": "李华", "contact_phone": "0533-6180000",
+    "admonition_conditions": {"minor": True, "no_intent": True, "corrected": True, "no_harm": True},
+    "case": None, "project": None, "follow_up_due": "2026-12-20", "result": "pending", "effect": None,
+}
 OUTPUT = "serialization"
 INPUT = "validation"
 
@@ -48,6 +64,10 @@ def document(units: tuple[str, ...] = ()) -> dict[str, Any]:
     pairs += [(m, INPUT) for m in (s.Record, s.RecordPatch, s.SubmitBody, s.ApproveBody, s.ReturnBody,
                                    s.CloseBody, s.VoidBody)]
     refs, defs = models_json_schema(pairs, ref_template=REF)
+    BODY_EXAMPLES = {s.Record: EXAMPLE_RECORD, s.RecordPatch: {"version": 1, "subject": "临时用地期满未复垦归还"},
+                     s.SubmitBody: {"version": 1}, s.ApproveBody: {"comment": "同意备案。"},
+                     s.ReturnBody: {"comment": "请补充法律依据的条款。"}, s.VoidBody: {"reason": "重复登记。"},
+                     s.CloseBody: {"result": "adopted", "effect": "当事人已按指导意见完成复垦并归还土地，经现场核查符合要求。"}}
     _state_bounds(defs.get("$defs", {}))
     _accept_blank(defs.get("$defs", {}))
 
@@ -55,7 +75,10 @@ def document(units: tuple[str, ...] = ()) -> dict[str, Any]:
         return refs[(model, OUTPUT)]
 
     def body(model, required=True):
-        return {"required": required, "content": {"application/json": {"schema": refs[(model, INPUT)]}}}
+        media = {"schema": refs[(model, INPUT)]}
+        if model in BODY_EXAMPLES:
+            media["examples"] = {"typical": {"summary": "典型请求", "value": BODY_EXAMPLES[model]}}
+        return {"required": required, "content": {"application/json": media}}
 
     def answers(code: int, model, *errors: int, description: str = "成功") -> dict:
         result = {str(code): {"description": description, "content": {"application/json": {"schema": out(model)}}}}
@@ -84,7 +107,9 @@ def document(units: tuple[str, ...] = ()) -> dict[str, Any]:
             "operationId": "validate", "summary": "按 §4 规则校验一条记录，不保存任何内容",
             "parameters": [{"name": "phase", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": ["submit", "close"], "default": "submit"}}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "requestBody": {"required": True, "content": {"application/json": {
+                "examples": {"typical": {"summary": "SPEC §3 的示例记录", "value": EXAMPLE_RECORD}},
+                "schema": {
                 "type": "object", "description": "§3 记录（见 GuidanceRecord）。任何 JSON 对象都会得到报告："
                 "未知字段、类型错误、超长等问题作为 input.* 发现列出（200）；不是对象则 422"}}}},
             "responses": answers(200, s.Report, 413, 422, description="规则报告（任何结论都是 200）")}},
