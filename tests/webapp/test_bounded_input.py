@@ -195,3 +195,12 @@ def test_bounded_input_catalog_lookup(client, staff_session):
         response = client.get(f"/records/catalog-item?catalog_code={code}")
         assert response.status_code in (200, 400), response.status_code
     assert client.get("/records/catalog-item?catalog_code=ZD%00").status_code == 400
+
+
+def test_officer_filter_with_a_draft_whose_officers_are_null(app, api):  # noqa: F811
+    """PostgreSQL: a JSON null in `officers` must not break the officer filter (was a 500)."""
+    staff = api("staff")
+    assert staff.post("/api/v1/records", {"subject": "无人员草稿", "officers": None}).status_code == 201
+    response = staff.get("/api/v1/records?officer=张明")
+    assert response.status_code == 200
+    assert all(item["subject"] != "无人员草稿" for item in response.get_json()["items"])
