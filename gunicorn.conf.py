@@ -22,8 +22,9 @@ keepalive = 5
 max_requests = 2000  # recycle workers now and then: bounded memory over months
 max_requests_jitter = 200
 # Limits on what one request may send (the body limit is MAX_CONTENT_LENGTH and nginx's client_max_body_size).
-limit_request_line = 8190
+limit_request_line = 8190  # the request line with its query string (the register's filters fit well within)
 limit_request_fields = 100
+limit_request_field_size = 8190  # one header; bearer tokens and session cookies are far below
 
 # X-Forwarded-* are handled by the app (ProxyFix, TRUSTED_PROXIES) — not by gunicorn a second time.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .limits import LINE_LIMITS, LIST_LIMITS, TEXT_LIMITS, paragraph_count
 from .idcodes import resident_id_valid, uscc_is_valid_format, uscc_valid
 from .registry import Context, check
 from .vocabulary import field_label
@@ -45,6 +46,8 @@ def _get(rec: Any, top: str, sub: str | None) -> Any:
 
 # The structural rules: their findings come from reading the record (rules.engine.Reading).
 STRUCTURAL_CHECKS = frozenset({"record_is_object", "unknown_keys", "value_types"})
+# The bounds (rules.limits): a record over them is not stored either, so reading reports them too.
+BOUND_CHECKS = frozenset({"text_lengths"})
 
 
 @check("record_is_object")
@@ -131,24 +134,43 @@ def phone_format(ctx: Context, fields: tuple):
 
 
 def _prepare_limits(params: dict) -> tuple:
-    limits = tuple((*_split(path), int(n)) for path, n in params["limits"].items())
-    return limits, int(params["officers_max_count"]), int(params["officer_name_max_length"])
+    """The limits are rules.limits' one table, not rule parameters (the API schema shows them too)."""
+    scalar = tuple((*_split(path), n) for path, n in TEXT_LIMITS.items()
+                   if path not in ("officers", "legal_basis.law", "legal_basis.articles"))
+    return scalar, TEXT_LIMITS, LIST_LIMITS
+
+
+def _too_long(path: str, value: str | None, limit: int, hits: list) -> None:
+    if value is not None and len(value) > limit:
+        hits.append((path, {"detail": f"最多{limit}个字，现有{len(value)}个字"}))
+
+
+def _too_many(path: str, items: list | None, limit: int, unit: str, hits: list) -> None:
+    if items and len(items) > limit:
+        hits.append((path, {"detail": f"最多{limit}{unit}，现有{len(items)}{unit}"}))
 
 
 @check("text_lengths", prepare=_prepare_limits, extras=["detail"])
 def text_lengths(ctx: Context, prepared: tuple):
-    limits, max_officers, max_name = prepared
+    scalar, text, lists = prepared
     rec = ctx.rec
-    hits = []
-    for path, top, sub, limit in limits:
+    hits: list = []
+    for path, top, sub, limit in scalar:
         value = _get(rec, top, sub)
-        if value is not None and len(value) > limit:
-            hits.append((path, {"detail": f"最多{limit}个字，现有{len(value)}个字"}))
+        _too_long(path, value, limit, hits)
+        lines = LINE_LIMITS.get(path)
+        if value is not None and lines is not None and len(value) <= limit and paragraph_count(value) > lines:
+            hits.append((path, {"detail": f"最多{lines}段，现有{paragraph_count(value)}段"}))
     officers = rec.officers
-    if officers:
-        if len(officers) > max_officers:
-            hits.append(("officers", {"detail": f"最多{max_officers}人，现有{len(officers)}人"}))
-        for i, name in enumerate(officers):
-            if len(name) > max_name:
-                hits.append((f"officers.{i}", {"detail": f"每个姓名最多{max_name}个字"}))
+    _too_many("officers", officers, lists["officers"], "人", hits)
+    for i, name in enumerate(officers or ()):
+        if len(name) > text["officers"]:
+            hits.append((f"officers.{i}", {"detail": f"每个姓名最多{text['officers']}个字"}))
+    bases = rec.legal_basis
+    _too_many("legal_basis", bases, lists["legal_basis"], "项", hits)
+    for i, basis in enumerate(bases or ()):
+        _too_long(f"legal_basis.{i}.law", basis.law, text["legal_basis.law"], hits)
+        _too_many(f"legal_basis.{i}.articles", basis.articles, lists["legal_basis.articles"], "条", hits)
+        for j, article in enumerate(basis.articles or ()):
+            _too_long(f"legal_basis.{i}.articles.{j}", article, text["legal_basis.articles"], hits)
     return hits

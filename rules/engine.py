@@ -96,7 +96,7 @@ class Reading:
     issues: tuple[ParseIssue, ...]
     bad_fields: frozenset[str]
     present: frozenset[str]         # §3 top-level keys present in the raw input
-    structural: tuple[Finding, ...]  # input.not-object, input.unknown-key, input.type
+    structural: tuple[Finding, ...]  # input.not-object, input.unknown-key, input.type, input.length
 
     @classmethod
     def of(cls, record: GuidanceRecord) -> Reading:
@@ -119,12 +119,13 @@ class Reading:
 
 
 class _IssuesOnly:
-    """What the structural checks look at: the parse issues alone."""
+    """What the structural checks look at: the parse issues alone (and the record, for its bounds)."""
 
-    __slots__ = ("parsed",)
+    __slots__ = ("parsed", "rec")
 
     def __init__(self, parsed):
         self.parsed = parsed
+        self.rec = parsed.record
 
 
 def read_record(raw: Any, *, ruleset: RuleSet | None = None) -> Reading:
@@ -132,7 +133,10 @@ def read_record(raw: Any, *, ruleset: RuleSet | None = None) -> Reading:
     if isinstance(raw, Reading):
         return raw
     parsed = parse_record(raw)
-    structural = _run((ruleset or RULESET).structural, _IssuesOnly(parsed)) if parsed.issues else ()
+    rules = ruleset or RULESET
+    only = _IssuesOnly(parsed)
+    structural = _run(rules.structural, only) if parsed.issues else ()
+    structural += _run(rules.bounds, only)  # over a limit: never stored (rules.limits)
     present = RECORD_KEYS.intersection(raw) if isinstance(raw, dict) else frozenset()
     return Reading(parsed.record, tuple(parsed.issues), parsed.bad_fields, present, structural)
 

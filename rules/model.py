@@ -12,6 +12,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
+
+from annotated_types import Len
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -22,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_core import core_schema as cs
 
 from . import vocabulary as v
+from .limits import LIST_LIMITS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -139,6 +142,9 @@ Moment = Annotated[datetime, *_field("moment_type", "not an ISO 8601 datetime",
                                      json={"type": "string", "format": "date-time"}),
                     AfterValidator(_within_years)]
 Names = Annotated[list[Text], AfterValidator(distinct_names)]
+# Counted as sent, before blanks and repeats drop out: the bound is on what a client may send.
+Officers = Annotated[list[Text], Len(0, LIST_LIMITS["officers"]), AfterValidator(distinct_names)]
+Articles = Annotated[list[Text], Len(0, LIST_LIMITS["legal_basis.articles"]), AfterValidator(distinct_names)]
 
 Method = _choice(v.METHOD)
 Stage = _choice(v.STAGE)
@@ -190,7 +196,7 @@ class Target(_Strict):
 
 class LegalBasis(_Strict):
     law: Text | None = None
-    articles: Names | None = None
+    articles: Articles | None = None
 
 
 class AdmonitionConditions(_Strict):
@@ -229,7 +235,7 @@ class GuidanceRecord(_Strict):
     initiated_by: InitiatedBy | None = None
     applied_at: Moment | None = None
     unit: Text | None = None
-    officers: Names | None = None
+    officers: Officers | None = None
     guided_at: Moment | None = None
     place: Text | None = None
     target: Target | None = None

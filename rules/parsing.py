@@ -54,6 +54,8 @@ def _detail(error: dict, path: str) -> str:
         return "应为日期时间，如 2026-11-20T10:00:00+08:00"
     if kind.startswith("date") or (kind == "value_error" and "date" in error["msg"]):
         return "应为日期，如 2026-12-20"
+    if kind == "too_long":
+        return f"最多{error.get('ctx', {}).get('max_length', '')}项"
     return _TYPE_DETAILS.get(kind, "格式不正确")
 
 

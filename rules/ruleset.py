@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import checks_input, checks_principles  # noqa: F401 — registers the check functions
-from .checks_input import STRUCTURAL_CHECKS
+from .checks_input import BOUND_CHECKS, STRUCTURAL_CHECKS
 from .registry import CHECKS, CheckFn
 from .vocabulary import FIELD_LABELS, PRINCIPLES, field_label
 
@@ -111,6 +111,7 @@ class RuleSet:
                       for phase, rules in self.phases.items()}
         self.structural = tuple((b.fn, b.prepared, b) for b in bound
                                 if b.rule.check in STRUCTURAL_CHECKS)
+        self.bounds = tuple((b.fn, b.prepared, b) for b in bound if b.rule.check in BOUND_CHECKS)
         self.history_days = max(
             (int(r.params.get("days", 0)) for r in self.rules if CHECKS[r.check].history),
             default=0)

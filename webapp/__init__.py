@@ -20,10 +20,21 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class RecordIdConverter(IntegerConverter):
-    """A database id: 1 … 2³¹−1, so an absurd number in a URL is a 404, not an overflow."""
+    """A database id: 1 … 2³¹−1, so an absurd number in a URL is a 404, not an overflow.
+
+    The pattern itself refuses 0 and leading zeros: a converter that refuses a matched value makes
+    werkzeug answer 405 for a path whose GET and PATCH are separate rules.
+    """
+
+    regex = r"[1-9][0-9]{0,9}"
+    NOWHERE = 0  # no row has this id: a 10-digit value above 2³¹−1 finds nothing (404)
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=2**31 - 1)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= self.max else self.NOWHERE
 
 
 def create_app(test_config: dict | None = None, *, instance_path: str | None = None) -> Flask:
@@ -67,9 +78,10 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     login_manager.init_app(app)
     app.after_request(add_vary_header)
 
-    from webapp import health, logs, security
+    from webapp import health, input_guard, logs, security
 
     security.init_app(app)
+    input_guard.init_app(app)
     logs.init_app(app)
     health.init_app(app)
     app.url_map.converters["id"] = RecordIdConverter

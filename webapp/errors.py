@@ -36,7 +36,10 @@ DEFAULT_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """API routes, and API clients of the document routes (bearer header or JSON preferred)."""
+    from webapp.auth import api_client
+
+    return request.path.startswith("/api/") or api_client(request)
 
 
 def error_response(status: int, message: str):
@@ -74,7 +77,12 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         message = exc.description if exc.description and _is_ours(exc) else DEFAULT_MESSAGES.get(
             status, exc.description or "请求无法处理。")
-        return error_response(status, message)
+        response, status = error_response(status, message)
+        response = app.make_response((response, status))
+        for name, value in exc.get_headers():
+            if name in ("Allow", "Retry-After", "WWW-Authenticate"):  # 405 names the methods (TRACE too)
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(500)
     def internal_error(_exc):

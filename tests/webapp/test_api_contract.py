@@ -399,3 +399,53 @@ def test_api_list_shows_exactly_what_can_view_allows(app, api, role):
         who = user(role)
         expected = {r.id for r in db.session.scalars(select(GuidanceRecord)) if can_view(who, r)}
     assert listed == expected
+
+
+# --- the description is the contract (issue 15) -------------------------------------------------
+
+@pytest.mark.parametrize("method,path,allowed", [
+    ("TRACE", "/api/v1/records", {"GET", "POST"}), ("PATCH", "/api/v1/validate", {"POST"}),
+    ("DELETE", "/api/v1/records/1", {"GET", "PATCH"}), ("TRACE", "/records/1/document.pdf", {"GET"}),
+])
+def test_api_every_405_names_the_allowed_methods(api, method, path, allowed):
+    response = api("staff").call(method, path)
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+@pytest.mark.parametrize("path", ["/records/1/document.pdf", "/records/1/opinion.pdf", "/register.pdf?year=2026"])
+def test_pdf_routes_answer_api_clients_401_json_and_browsers_a_login_redirect(app, api, path):
+    make_record(app, "filed")
+    for headers in ({"Accept": "application/json"}, {"Authorization": "Bearer not-a-token"}):
+        response = api(None).get(path, headers=headers)
+        assert response.status_code == 401 and response.get_json()["error"]
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    browser = api(None).get(path, headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 302 and "/login" in browser.headers["Location"]
+    assert api("staff").get(path).status_code == 200
+
+
+def test_register_pdf_year_out_of_range_is_a_documented_400(api):
+    response = api("staff").get("/register.pdf?year=0")
+    assert response.status_code == 400 and "year" in response.get_json()["error"]
+    parameters = api(None).get("/api/v1/openapi.json").get_json()["paths"]["/register.pdf"]["get"]["parameters"]
+    assert next(p["schema"] for p in parameters if p["name"] == "year")["minimum"] == 2000
+
+
+def test_api_list_takes_the_unit_by_name_and_refuses_undocumented_parameters(app, api):
+    make_record(app, "filed")
+    staff = api("staff")
+    assert len(staff.get("/api/v1/records?unit=自然资源开发利用科").get_json()["items"]) == 1
+    assert_error(staff.get("/api/v1/records?unit=不存在的科"), 400)
+    assert_error(staff.get("/api/v1/records?limit[a]=1"), 400)  # an object for `limit`
+    assert_error(staff.get("/api/v1/records?limit=a,1"), 400)
+    unit = api(None).get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/records"]["get"]["parameters"]
+    assert "自然资源开发利用科" in next(p for p in unit if p["name"] == "unit")["schema"]["enum"]
+
+
+def test_api_validate_and_create_refuse_nul_surrogates_and_deep_nesting(app, api):
+    staff = api("staff")
+    for raw in ('{"subject": "\\ud800"}', '{"subject": "a\\u0000b"}', '{"project": ' + '{"a": ' * 900 + '1' + '}' * 901):
+        for path in ("/api/v1/validate", "/api/v1/records"):
+            assert_error(staff.post(path, raw=raw), 400)
+    assert record_count(app) == 0

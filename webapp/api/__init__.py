@@ -5,9 +5,13 @@ without a valid login gets 401 JSON, never a redirect to the login page.
 """
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from flask import Blueprint, Flask, jsonify, request
 from flask_login import current_user
 
+from rules.limits import API_BODY_MAX_BYTES
 from webapp.auth import bearer_token
 from webapp.extensions import csrf, db
 from webapp.services import DomainError
@@ -31,6 +35,9 @@ def error_json(status: int, message: str, findings=()):
 
 @bp.before_request
 def _authenticate():
+    if request.endpoint != "api.upload_attachment":  # uploads set their own limit (ATTACHMENT_MAX_BYTES)
+        request.max_content_length = API_BODY_MAX_BYTES
+    _refuse_undocumented_parameters()
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token(request)
@@ -44,6 +51,29 @@ def _authenticate():
         return _unauthorized("需要登录：请在 Authorization 头中提供 Bearer 令牌。")
     csrf.protect()  # cookie sessions are browsers: they need the CSRF token (X-CSRFToken)
     return None
+
+
+def _refuse_undocumented_parameters() -> None:
+    """The server refuses what its description refuses: a query parameter it does not name is a 400."""
+    if request.url_rule is None or request.method == "OPTIONS":
+        return
+    known = _query_names(request.url_rule.rule, "get" if request.method == "HEAD" else request.method.lower())
+    unknown = sorted(set(request.args) - known) if known is not None else ()
+    if unknown:
+        from webapp.api.bodies import BadRequest
+
+        raise BadRequest(f"不支持的查询参数：{'、'.join(name[:40] for name in unknown[:5])}（见 /api/v1/openapi.json）。")
+
+
+@cache
+def _query_names(rule: str, method: str) -> frozenset[str] | None:
+    """The documented query parameters; None for an operation the description does not list (yet)."""
+    from webapp.api.openapi import document
+
+    operation = document()["paths"].get(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule), {}).get(method)
+    if operation is None:
+        return None
+    return frozenset(p["name"] for p in operation.get("parameters", ()) if p["in"] == "query")
 
 
 def _unauthorized(message: str):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import request
 from pydantic import BaseModel, ValidationError
 
+from rules.limits import FORBIDDEN_MESSAGE, MAX_DEPTH, depth_exceeds, forbidden_text
 from webapp.services import DomainError
 
 from webapp.services.policy import MAX_ID  # noqa: E402 — re-exported for the API modules
@@ -28,9 +29,14 @@ def json_body(*, required: bool) -> Any:
             raise BadRequest("请求体为空：请发送 JSON（Content-Type: application/json）。")
         return {}
     try:
-        return json.loads(data, parse_constant=_no_constants)
+        body = json.loads(data, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("请求体不是有效的 JSON，请检查格式（UTF-8 编码）。") from None
+    if depth_exceeds(body):
+        raise BadRequest(f"请求体嵌套过深：对象和列表最多嵌套 {MAX_DEPTH} 层。")
+    if forbidden_text(body):
+        raise BadRequest("请求体" + FORBIDDEN_MESSAGE)
+    return body
 
 
 def json_object(*, required: bool) -> dict[str, Any]:
@@ -57,6 +63,8 @@ def take_version(body: dict[str, Any], *, required: bool) -> int | None:
     version = body.pop("version")
     if version is None and not required:
         return None
+    if type(version) is float and version.is_integer() and abs(version) < 2**53:
+        version = int(version)  # JSON's 2.0 is the integer 2
     if not isinstance(version, int) or isinstance(version, bool):
         raise BadRequest("version 应为整数（记录当前版本号）。")
     return version

@@ -6,11 +6,12 @@ parses nothing a second time: records go to the services raw, which check them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, create_model
 
 from rules import model as record_model
+from webapp.services.records import MAX_COMMENT
 from rules.vocabulary import (
     ATTACHMENT_LABELS, DOCUMENT_KINDS, DOCUMENT_STATES, FIELD_LABELS, OUTCOME, PRINCIPLES, RECORD_STATES, SEVERITY,
 )
@@ -122,26 +123,37 @@ class RecordPage(BaseModel):
     next: str | None = Field(description="下一页游标，作为 after= 传回；没有更多时为 null")
 
 
+def _whole(value: Any) -> Any:
+    """2.0 is the integer 2 in JSON (and in the description's "integer"); 2.5 and "2" are not."""
+    return int(value) if type(value) is float and value.is_integer() and abs(value) < 2**53 else value
+
+
+# A JSON integer: also written as 2.0; never a boolean or a string.
+WholeInt = Annotated[StrictInt, BeforeValidator(_whole)]
 VersionField = Field(default=None, description="记录当前版本号；给出且已过期时 409")
 
 
 class SubmitBody(_Body):
-    version: StrictInt | None = VersionField
+    version: WholeInt | None = VersionField
+
+
+# Comments and reasons: the services refuse a blank one where it is required, and more than MAX_COMMENT.
+Required = Field(min_length=1, max_length=MAX_COMMENT, pattern=r"\S")
 
 
 class ApproveBody(_Body):
-    comment: StrictStr = Field(default="", description="审查意见（可选）")
-    version: StrictInt | None = VersionField
+    comment: StrictStr = Field(default="", max_length=MAX_COMMENT, description="审查意见（可选）")
+    version: WholeInt | None = VersionField
 
 
 class ReturnBody(_Body):
-    comment: StrictStr = Field(description="退回意见（必填，说明需要修改的内容）")
-    version: StrictInt | None = VersionField
+    comment: Annotated[StrictStr, Required] = Field(description="退回意见（必填，说明需要修改的内容）")
+    version: WholeInt | None = VersionField
 
 
 class VoidBody(_Body):
-    reason: StrictStr = Field(description="作废理由（必填）")
-    version: StrictInt | None = VersionField
+    reason: Annotated[StrictStr, Required] = Field(description="作废理由（必填）")
+    version: WholeInt | None = VersionField
 
 
 class CloseBody(_Body):
@@ -149,7 +161,7 @@ class CloseBody(_Body):
 
     result: record_model.Result | None = None
     effect: str | None = None
-    version: StrictInt | None = VersionField
+    version: WholeInt | None = VersionField
 
 
 # PATCH: the version plus any subset of §3 top-level keys, each replacing the stored value whole.
@@ -157,7 +169,7 @@ RecordPatch = create_model(
     "RecordPatch",
     __base__=Record,
     __doc__="version 必填；其余为 §3 顶层字段的任意子集，每个字段整体替换原值。",
-    version=(StrictInt, Field(description="记录当前版本号（必填）")),
+    version=(WholeInt, Field(description="记录当前版本号（必填）")),
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_required, logout_user
 from flask_login.utils import login_url
@@ -45,13 +45,28 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    """To the login page; without "请先登录" when the page will say why the session ended."""
+    """To the login page; without "请先登录" when the page will say why the session ended.
+
+    API clients (a bearer header, or JSON preferred to HTML) get 401 JSON, never a redirect."""
+    if api_client(request):
+        response = jsonify({"error": "需要登录：请在 Authorization 头中提供有效的 Bearer 令牌，或先登录。",
+                            "findings": []})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response, 401
     if sessions.ENDED not in session:
         flash(login_manager.login_message, login_manager.login_message_category)
     target = login_url(login_manager.login_view, next_url=request.url)
     if wants_partial():  # a fragment request must not swap the login page into a panel
         return "", 401, {"HX-Redirect": target}
     return redirect(target)
+
+
+def api_client(req) -> bool:
+    """A program, not a browser: it sent Authorization, or it prefers JSON to HTML."""
+    if "Authorization" in req.headers:
+        return True
+    accept = req.accept_mimetypes
+    return accept.quality("application/json") > accept.quality("text/html")
 
 
 def bearer_token(req) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 import rules
 from rules import vocabulary as vocab
+from rules.limits import MAX_DEPTH, RECORD_MAX_CHARS, depth_exceeds, record_chars
 from rules.model import SHANGHAI
 from sqlalchemy import select
 
@@ -107,11 +108,20 @@ def now_utc() -> datetime:
     return utcnow()
 
 
+class RecordTooLarge(DomainError):
+    status = 413
+
+
 def read_input(raw: Any) -> rules.Reading:
     """The one parse of submitted data; InvalidInput if it cannot be stored at all."""
+    if depth_exceeds(raw):
+        raise DomainError(f"记录内容嵌套过深：对象和列表最多嵌套 {MAX_DEPTH} 层，未保存。")
     reading = rules.read_record(raw)
-    if reading.structural:
+    if reading.structural:  # over-long fields are named here, each at its place in a form
         raise InvalidInput(list(reading.structural))
+    size = record_chars(raw)  # the whole-record backstop, reached only by fields within their limits
+    if size > RECORD_MAX_CHARS:
+        raise RecordTooLarge(f"记录内容过大（{size} 字符，上限 {RECORD_MAX_CHARS}），未保存：请精简后重新提交。")
     return reading
 
 

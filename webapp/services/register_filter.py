@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from rules import vocabulary as vocab
 from rules.model import SHANGHAI
-from sqlalchemy import Column, and_, column, exists, func, literal_column, or_, select, table
+from sqlalchemy import Column, and_, case, column, exists, func, literal_column, or_, select, table
 from sqlalchemy.sql import visitors
 
 from webapp.extensions import db
@@ -248,7 +248,10 @@ def filter_conditions(flt: RecordFilter) -> list:
 def _has_officer(name: str):
     """officers is a JSON list: one element equal to `name`."""
     if db.engine.dialect.name == "postgresql":
-        element = func.json_array_elements_text(Record.officers).table_valued("value")
+        # A draft saved with "officers": null holds JSON null, which json_array_elements_text refuses.
+        officers = case((func.json_typeof(Record.officers) == "array", Record.officers),
+                        else_=literal_column("'[]'::json"))
+        element = func.json_array_elements_text(officers).table_valued("value")
     else:
         element = func.json_each(Record.officers).table_valued("value")
     return exists(select(1).select_from(element).where(element.c.value == name))
