@@ -85,7 +85,8 @@ def test_catalog_versions_edit_then_publish_makes_a_new_version_on_the_public_pa
     pdf = client.get("/catalog.pdf?version=1")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert "%E7%AC%AC1%E7%89%88" in pdf.headers["Content-Disposition"]  # 第1版 in the file name
-    assert client.get("/catalog.pdf?version=abc").status_code == 404
+    assert client.get("/catalog.pdf?version=abc").status_code == 400  # not a version number
+    assert client.get("/catalog.pdf?version=99").status_code == 404  # no such version
     api = client.get("/api/v1/catalog?version=1").get_json()
     assert api["version"] == 1 and any(i["name"] == old_name for i in api["items"])
     assert client.get("/api/v1/catalog").get_json()["version"] == 2

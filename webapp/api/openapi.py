@@ -349,8 +349,9 @@ def _pdf_paths(record_id: dict, units: tuple[str, ...]) -> dict:
         operation = {"operationId": op_id, "summary": summary, "tags": ["documents"], "parameters": parameters,
                      "security": BEARER_OR_SESSION if security is None else security,
                      "responses": dict(sorted(responses.items()))}
-        if security == []:
-            operation["responses"] = {"200": responses["200"]}
+        if security == []:  # public: no 401/403; a version that does not exist is 404
+            operation["responses"] = {"200": responses["200"], **{
+                code: responses[code] for code in ("400", "404") if code in responses}}
         return {"get": operation}
 
     return {
@@ -362,7 +363,7 @@ def _pdf_paths(record_id: dict, units: tuple[str, ...]) -> dict:
                              None, 400),
         "/catalog.pdf": get("catalog_pdf", "自然资源行政指导目录清单（公开，无需登录；?version=N 为第N版）",
                             [{"name": "version", "in": "query", "required": False, "description": "版本号",
-                              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}], security=[]),
+                              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}], [], 400),
         "/records/{record_id}/versions/{version_id}.pdf": get(
             "document_version_pdf", "原样保存的文书版本（GET 记录的 documents[].url），与其 sha256 逐字节一致",
             [record_id, {**record_id, "name": "version_id", "description": "文书版本编号"}]),

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from webapp.htmx import render_page_or_partial
 from webapp.http import form_int, pdf_response
-from webapp.services import NotFound, catalog_versions, documents, policy, queries
+from webapp.services import DomainError, catalog_versions, documents, policy, queries
 
 bp = Blueprint("catalog", __name__)
 
@@ -57,7 +57,7 @@ def catalog_pdf():
     raw = request.args.get("version")
     number = form_int(raw) if raw else None
     if raw and not number:
-        raise NotFound("目录清单版本号应为正整数")
+        raise DomainError("目录清单版本号应为正整数")  # 400
     edition = catalog_versions.version(number) if number else catalog_versions.current_version()
     published = edition.published_on if edition else documents.catalog_date()
     suffix = f"-第{edition.number}版" if edition else ""

@@ -92,10 +92,8 @@ def read_form(form, resolve_code: Callable[[str | None], tuple[str | None, Any]]
     data: dict[str, Any] = {name: _text(form, name) for name in TEXT_FIELDS}
     if resolve_code is not None and data["catalog_code"]:
         code, _ = resolve_code(data["catalog_code"])
-        if code is not None:
+        if code is not None:  # a longer text stays as typed: the length limit refuses it (nothing stored)
             data["catalog_code"] = shown["catalog_code"] = code
-        elif len(data["catalog_code"]) > CATALOG_CODE_MAX:
-            data["catalog_code"] = None  # no code is that long: kept on screen with its message, not stored
     data["result"] = data["result"] or "pending"
     data["guided_at"] = _moment(_text(form, "guided_at"))
     data["applied_at"] = (_moment(_text(form, "applied_at"))
