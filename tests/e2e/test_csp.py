@@ -75,12 +75,16 @@ def test_csp_no_violation_on_any_journey_page(app, page, live_server, browser, w
     fill_admonition(page)
     expect(page.locator("#findings-panel .principle", has_text="合法")).to_contain_text("✗ 须修改")
     watched.check("新建记录与实时检查")
-    page.get_by_role("button", name="提交").click()
+    page.get_by_role("button", name="提交", exact=True).click()
     expect(page.locator(".error-summary")).to_contain_text("存在以下问题")
     watched.check("提交被阻止")
     page.get_by_label("无主观故意").check()
+    page.locator("summary", has_text="指导内容与依据").click()  # complete sections fold after a submit
     page.get_by_label("指导内容").fill("当事人必须在一个月内完成复垦，按复垦方案恢复种植条件后归还。")
-    page.get_by_role("button", name="提交").click()
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator(".notice-confirm")).to_contain_text("将提交政策法规科审查")
+    watched.check("提交确认")
+    page.get_by_role("button", name="确认提交").click()
     expect(page.locator(".record-meta")).to_contain_text("待审查")
     record_url = page.url
     watched.check("记录页（待审查）")
@@ -103,7 +107,7 @@ def test_csp_no_violation_on_any_journey_page(app, page, live_server, browser, w
     reviewer_watch.check("恢复码")
     assert_accessible_page(reviewer, "恢复码")
     reviewer.get_by_role("link", name="我已保存，继续").click()
-    reviewer.get_by_role("link", name="待审查").click()
+    reviewer.get_by_role("link", name="待审查", exact=True).click()
     expect(reviewer.locator(".queue-item")).to_contain_text("必须")
     reviewer_watch.check("待审查队列")
     reviewer.get_by_role("link", name="临时用地期满未复垦归还").click()
@@ -138,6 +142,7 @@ def test_csp_admin_security_page_and_second_factor_login(app, page, live_server,
     assert_accessible("登录安全")
 
     page.get_by_role("button", name="退出").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("登录")  # logged out before logging in again
     login(page, live_server, "admin")
     expect(page.get_by_role("heading", level=1)).to_have_text("两步验证")
     watched.check("两步验证（登录）")

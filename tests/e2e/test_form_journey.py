@@ -89,7 +89,7 @@ def test_form_journey_with_javascript(page, live_server, browser):
 
     reviewer = browser.new_page(locale="zh-CN")
     login(reviewer, live_server, "reviewer")
-    reviewer.get_by_role("link", name="待审查").click()
+    reviewer.get_by_role("link", name="待审查", exact=True).click()
     expect(reviewer.locator(".queue-item")).to_contain_text(REASON)
     reviewer.get_by_role("link", name="强制措辞说明理由").click()
     warning = reviewer.locator(".finding", has_text="强制性用语")

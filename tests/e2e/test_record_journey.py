@@ -77,7 +77,7 @@ def test_journey_admonition_review_file_close(page, live_server, screenshot, ass
 
     reviewer = browser.new_page(locale="zh-CN")
     login(reviewer, live_server, "reviewer")
-    reviewer.get_by_role("link", name="待审查").click()
+    reviewer.get_by_role("link", name="待审查", exact=True).click()
     expect(reviewer.locator(".queue-item")).to_contain_text("必须")
     assert_accessible_page(reviewer, "待审查队列")
     reviewer.get_by_role("link", name="临时用地期满未复垦归还").click()

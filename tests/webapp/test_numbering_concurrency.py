@@ -135,7 +135,6 @@ def _run(target, tmp_path: Path, database_url: str, worker_args: list[tuple]) ->
 
 @pytest.mark.slow
 def test_concurrent_filings_get_gapless_unique_numbers(app, database_url, tmp_path):
-    started = time.monotonic()
     collected = _run(_file_many, tmp_path, database_url, [(FILINGS_PER_PROCESS,)] * PROCESSES)
     total = PROCESSES * FILINGS_PER_PROCESS
 
@@ -157,7 +156,6 @@ def test_concurrent_filings_get_gapless_unique_numbers(app, database_url, tmp_pa
         assert db.session.get(NumberCounter, year).last_seq == total
         file_events = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "file"))
         assert file_events == total
-    assert time.monotonic() - started < 30
     # writers in separate processes append to one audit chain, each record sealed as it stands
     # (the files are in each worker's own instance folder: verify's file check does not apply here)
     from webapp.services.verify import Report
