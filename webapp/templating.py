@@ -6,7 +6,8 @@ from datetime import date, datetime
 
 from flask import Flask, g, url_for
 from flask_login import current_user
-from rules import vocabulary
+from rules import RULESET, vocabulary
+from rules.explain import edition_words
 from rules.model import SHANGHAI
 
 from webapp.models.user import ROLES
@@ -110,12 +111,23 @@ def label_of(path: str) -> str:
     return vocabulary.RECORD_LABELS.get(path) or vocabulary.field_label(path)
 
 
+def ruleset_name(version: str | None) -> str:
+    """A rule-set version as officers name it (edition and date); the hash stays in 技术信息 and the API."""
+    if not version:
+        return ""
+    base, _, overlay = version.partition("+")
+    if base != RULESET.version:
+        return f"此前的规则版本（{base[:8]}）"
+    return edition_words() + ("，含已公布的参数调整" if overlay else "")
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(cn_date, "cn_date")
     app.add_template_filter(cn_datetime, "cn_datetime")
     app.add_template_filter(diff_value, "diff_value")
     app.add_template_filter(catalog_item_name, "catalog_item_name")
     app.add_template_filter(without_hash, "without_hash")
+    app.add_template_filter(ruleset_name, "ruleset_name")
     app.add_template_filter(label_of, "field_label")
     app.add_template_global(label_of, "field_label")
     app.add_template_global(vocabulary, "vocab")

@@ -60,3 +60,13 @@ def test_rules_handout_pdf_lists_every_rule_in_words(client, staff):
 def test_rules_pages_need_login(client):
     assert client.get("/rules").status_code == 302
     assert client.get("/rules.pdf").status_code == 302
+
+
+def test_findings_panel_names_the_rule_set_by_edition_not_hash(client, staff):
+    from tests.webapp.records_data import valid_record
+    from webapp.records.forms import post_data
+
+    token = client.get("/records/new").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    panel = client.post("/records/validate", data={**post_data(valid_record()), "csrf_token": token},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert edition_words() in panel and RULESET.version not in panel
