@@ -135,6 +135,7 @@ def test_csp_admin_security_page_and_second_factor_login(app, page, live_server,
     page.get_by_label("验证码").fill(pyotp.TOTP(key).now())
     page.get_by_role("button", name="启用两步验证").click()
     page.get_by_role("link", name="我已保存，继续").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("两步验证已启用")  # left that page first
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="登录安全").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("登录安全")
     expect(page.locator("table.lockouts")).to_contain_text("staff")
