@@ -262,7 +262,7 @@ class Generator:
 ADMONITION = json.dumps({"minor": True, "no_intent": True, "corrected": True, "no_harm": True})
 
 
-RECORD_COLUMNS = [c.name for c in GuidanceRecord.__table__.columns]
+RECORD_COLUMNS = [c.name for c in GuidanceRecord.__table__.columns]  # a column the loader does not fill is NULL
 DECISION_COLUMNS = ["record_id", "reviewer_id", "decision", "comment", "report", "submitted_at", "at"]
 assert set(DECISION_COLUMNS) | {"id"} == {c.name for c in ReviewDecision.__table__.columns}
 
@@ -306,14 +306,14 @@ def load(count: int, *, now: datetime, chunk: int = 20_000) -> int:
                                              ("review_decision", DECISION_COLUMNS, decisions)):
                     if rows:
                         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                            copy.write("".join("\t".join(_copy_value(r[c]) for c in columns) + "\n"
+                            copy.write("".join("\t".join(_copy_value(r.get(c)) for c in columns) + "\n"
                                                for r in rows))
             else:  # one transaction per chunk: a huge one makes SQLite's WAL index slow
                 cursor.execute("BEGIN")
                 cursor.executemany(
                     f"INSERT INTO guidance_record ({', '.join(RECORD_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(RECORD_COLUMNS))})",
-                    [tuple(_sqlite_value(r[c]) for c in RECORD_COLUMNS) for r in records])
+                    [tuple(_sqlite_value(r.get(c)) for c in RECORD_COLUMNS) for r in records])
                 cursor.executemany(
                     f"INSERT INTO review_decision ({', '.join(DECISION_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
