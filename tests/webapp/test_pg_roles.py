@@ -18,14 +18,14 @@ from tests.webapp.records_data import VALID_CLOSE, user, valid_record
 from webapp.extensions import db
 from webapp.services import records as svc
 
+pytestmark = pytest.mark.postgres_only  # database roles are PostgreSQL's (SQLite: file permissions)
+
 APP_ROLE = "guidance_app"
 
 
 @pytest.fixture
 def app_role_url(app, runner):
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("database roles are PostgreSQL's (SQLite: file permissions)")
         owner_url = db.engine.url
         with db.engine.begin() as conn:
             if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first():

@@ -32,7 +32,6 @@ from webapp.services import records as svc
 from webapp.services.number_journal import highest_numbers, read_journal
 from webapp.startup import preflight
 
-on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
 sqlite_only = pytest.mark.sqlite_only
 
 
@@ -352,7 +351,7 @@ def test_backup_on_postgres_runs_pg_dump_without_the_password_in_argv(app, tmp_p
     assert env["PGPASSWORD"] == "pa55word"
 
 
-@pytest.mark.skipif(not on_postgres, reason="PostgreSQL pass only (TEST_DATABASE_URL)")
+@pytest.mark.postgres_only
 def test_pg_restore_into_an_empty_database_continues_above_the_journal(app, tmp_path):
     import psycopg
     from sqlalchemy.engine import make_url
